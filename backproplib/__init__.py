@@ -1,0 +1,24 @@
+"""backproplib: backpropagation as taught in CMU 10-301/601 Lecture 13.
+
+    import backproplib as bp
+    x = bp.Var(2.0, name="x")
+    J = bp.cos(bp.sin(x**2) + 3 * x**2)
+    J.backward()          # reverse mode, Version B
+    x.grad                # dJ/dx
+"""
+from .engine import (
+    Var, Op, backward, topological_order, constant,
+    exp, log, sin, cos, tanh, sigmoid, relu, power,
+    sum, mean, transpose, reshape, matmul, take,
+    softmax_cross_entropy, sigmoid_cross_entropy,
+)
+
+__version__ = "0.1.0"
+from . import checks  # noqa: E402  exercise feedback for exercises/ (helper F)
+from .gradcheck import check_gradients, directional_check, check_model, GradCheckReport
+from .data import (
+    make_xor, make_moons, make_spirals, make_blobs, train_test_split, Split,
+    load_dataset, load_digits, load_csv, DataFileError,
+)
+from .tables import forward_backward_table, backward_steps
+from .draw import draw_graph

@@ -1,0 +1,321 @@
+"""Notebook authoring for course staff: stored outputs, exercises from solutions, live-coding copies.
+
+    python -m backproplib.authoring execute NOTEBOOK...   run notebooks, store outputs in place
+    python -m backproplib.authoring exercises [--check]   solutions/*.ipynb -> exercises/*.ipynb
+    python -m backproplib.authoring live [--check]        notebooks/NN_*.ipynb -> notebooks/live/
+    python -m backproplib.authoring generate [--check]    both of the above (`make exercises`)
+
+Every notebook is executed in a fresh kernel from its own folder and saved with no
+timestamps, so regenerating unchanged sources rewrites the same bytes.
+
+Exercises.  Each solution notebook marks its answers with whole-line markers
+``### BEGIN SOLUTION`` / ``### END SOLUTION``.  In the exercise copy each region becomes a stub
+at the marker's indentation:
+
+* inside a function body:  ``# YOUR CODE HERE`` and ``raise NotImplementedError("<function>")``;
+* at the top level of a cell:  ``<name> = None  # YOUR ANSWER HERE`` for every name the region
+  assigns, in order (so later check cells still run);
+* in a markdown cell:  ``*Your answer here.*``.
+
+A cell tagged ``solution-only`` is left out of the exercise.  The blank copy is then executed
+and stored: its check cells print "not implemented yet", and nbval verifies it like any notebook.
+
+Live copies.  In each lecture notebook ``notebooks/NN_name.ipynb`` the code cells tagged
+``live`` (typed by the lecturer in class; no later cell may depend on them) are emptied, leaving
+a ``# LIVE`` prompt and the cell's leading comment lines; the copy is executed and stored in
+``notebooks/live/``.  Notebooks without live cells get no copy.
+
+``--check`` regenerates nothing and exits with status 1 if a generated notebook is missing,
+left over, not executed, or differs from its source in any cell's type, id, source or
+metadata.  Its stored outputs are then verified by nbval, which re-runs every notebook.
+"""
+import argparse
+import ast
+import copy
+import re
+import sys
+from pathlib import Path
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SOLUTION_ONLY, LIVE = "solution-only", "live"
+MARKDOWN_STUB = "*Your answer here.*"
+LIVE_PROMPT = "# LIVE: type this cell in class."
+
+
+class AuthoringError(ValueError):
+    """A source notebook breaks a convention (unbalanced markers, a stub that cannot be made)."""
+
+
+# --------------------------------------------------------------------- execution
+
+def _execute(nb, folder, timeout=600):
+    """Run every cell of `nb` in a fresh kernel started in `folder`; outputs are stored in `nb`."""
+    from nbclient import NotebookClient
+
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    return nb
+
+
+def execute_notebook(path, timeout=600):
+    """Run every cell of the notebook at `path` in a fresh kernel and save its outputs in place."""
+    import nbformat
+
+    path = Path(path)
+    nb = _execute(nbformat.read(path, as_version=4), path.parent, timeout)
+    nbformat.write(nb, path)
+    return nb
+
+
+# --------------------------------------------------------------------- exercises
+
+def _tags(cell):
+    return cell.metadata.get("tags", [])
+
+
+def _indent(line):
+    return line[:len(line) - len(line.lstrip())]
+
+
+def _regions(lines, where):
+    """(begin, end) line numbers of each BEGIN/END SOLUTION pair, checked for balance."""
+    regions, begin = [], None
+    for i, line in enumerate(lines):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin is not None:
+                raise AuthoringError(f"{where}: line {i + 1}: {BEGIN} inside another solution region")
+            begin = i
+        elif marker == END:
+            if begin is None:
+                raise AuthoringError(f"{where}: line {i + 1}: {END} without a {BEGIN}")
+            regions.append((begin, i))
+            begin = None
+    if begin is not None:
+        raise AuthoringError(f"{where}: line {begin + 1}: {BEGIN} is never closed")
+    return regions
+
+
+def _enclosing_function(lines, begin):
+    """The name of the function whose body holds line `begin`, else None (top level)."""
+    depth = len(_indent(lines[begin]))
+    for line in reversed(lines[:begin]):
+        if line.strip() and len(_indent(line)) < depth:
+            match = re.match(r"\s*(?:async\s+)?def\s+(\w+)", line)
+            return match.group(1) if match else None
+    return None
+
+
+def _assigned_names(body, where):
+    """Names assigned at the top level of a region, in order of first assignment."""
+    try:
+        tree = ast.parse("\n".join(body))
+    except SyntaxError as err:
+        raise AuthoringError(f"{where}: the solution region does not parse: {err.msg}") from None
+    names = []
+    for node in tree.body:
+        targets = {ast.Assign: lambda n: n.targets, ast.AugAssign: lambda n: [n.target],
+                   ast.AnnAssign: lambda n: [n.target]}.get(type(node), lambda n: [])(node)
+        for target in targets:
+            for leaf in ast.walk(target):
+                if isinstance(leaf, ast.Name) and leaf.id not in names:
+                    names.append(leaf.id)
+    if not names:
+        raise AuthoringError(f"{where}: a top-level solution region must assign the answer names "
+                             "(they become `name = None` in the exercise)")
+    return names
+
+
+def stub_code(source, where="cell"):
+    """The exercise version of a code cell's source: each solution region replaced by its stub."""
+    lines = source.split("\n")
+    out, last = [], 0
+    for begin, end in _regions(lines, where):
+        out.extend(lines[last:begin])
+        indent = _indent(lines[begin])
+        function = _enclosing_function(lines, begin)
+        if function:
+            out += [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("{function}")']
+        elif indent:
+            raise AuthoringError(f"{where}: line {begin + 1}: an indented solution region must be inside "
+                                 "a function body (or put the markers at the top level)")
+        else:
+            out += [f"{name} = None  # YOUR ANSWER HERE"
+                    for name in _assigned_names(lines[begin + 1:end], where)]
+        last = end + 1
+    out.extend(lines[last:])
+    return "\n".join(out)
+
+
+def stub_markdown(source, where="cell"):
+    """The exercise version of a markdown cell: each solution region becomes `*Your answer here.*`."""
+    lines = source.split("\n")
+    out, last = [], 0
+    for begin, end in _regions(lines, where):
+        out += lines[last:begin] + [MARKDOWN_STUB]
+        last = end + 1
+    return "\n".join(out + lines[last:])
+
+
+def _blank(cell):
+    """A copy of `cell` with no outputs, no execution count and no execution metadata."""
+    cell = copy.deepcopy(cell)
+    cell.metadata.pop("execution", None)
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def _derived(nb, cells, source_name, command):
+    nb = copy.deepcopy(nb)
+    nb.cells = cells
+    nb.metadata["backproplib"] = {"generated_from": source_name,
+                                  "regenerate_with": f"python -m backproplib.authoring {command}"}
+    return nb
+
+
+def exercise_from_solution(nb, source_name):
+    """The unexecuted exercise notebook for a solution notebook (stubs in, solution-only cells out)."""
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        if SOLUTION_ONLY in _tags(cell):
+            continue
+        cell = _blank(cell)
+        where = f"{source_name}, cell {i}"
+        if cell.cell_type == "code":
+            cell.source = stub_code(cell.source, where)
+        elif cell.cell_type == "markdown":
+            cell.source = stub_markdown(cell.source, where)
+        cells.append(cell)
+    return _derived(nb, cells, source_name, "exercises")
+
+
+# --------------------------------------------------------------------- live copies
+
+def live_prompt(source):
+    """What stays of a live cell: the LIVE prompt and the cell's leading comment lines."""
+    comments = []
+    for line in source.split("\n"):
+        if not line.startswith("#"):
+            break
+        comments.append(line)
+    return "\n".join([LIVE_PROMPT] + comments)
+
+
+def live_from_lecture(nb, source_name):
+    """The unexecuted live-coding copy of a lecture notebook, or None if it has no live cells."""
+    cells, emptied = [], 0
+    for cell in nb.cells:
+        cell = _blank(cell)
+        if cell.cell_type == "code" and LIVE in _tags(cell):
+            cell.source = live_prompt(cell.source)
+            emptied += 1
+        cells.append(cell)
+    return _derived(nb, cells, source_name, "live") if emptied else None
+
+
+# --------------------------------------------------------------------- the two jobs
+
+JOBS = {
+    # job: (source folder, source glob, target folder, transform)
+    "exercises": ("solutions", "*.ipynb", "exercises", exercise_from_solution),
+    "live": ("notebooks", "[0-9][0-9]_*.ipynb", "notebooks/live", live_from_lecture),
+}
+
+
+def planned(job, root):
+    """{target path: unexecuted notebook} for one job under the repository `root`."""
+    import nbformat
+
+    source_dir, pattern, target_dir, transform = JOBS[job]
+    plan = {}
+    for source in sorted((root / source_dir).glob(pattern)):
+        nb = transform(nbformat.read(source, as_version=4), f"{source_dir}/{source.name}")
+        if nb is not None:
+            plan[root / target_dir / source.name] = nb
+    return plan
+
+
+def _inputs(nb):
+    """What a generated notebook must share with its source: every cell's type, id, source, metadata."""
+    cells = [(c.cell_type, c.get("id"), c.source, {k: v for k, v in c.metadata.items() if k != "execution"})
+             for c in nb.cells]
+    return cells, nb.metadata.get("backproplib")
+
+
+def stale(job, root):
+    """Problems with the stored output of `job`, one line each; empty when it is up to date."""
+    import nbformat
+
+    plan = planned(job, root)
+    target_dir = root / JOBS[job][2]
+    problems = [f"{p.relative_to(root)}: left over (no source produces it)"
+                for p in sorted(target_dir.glob("*.ipynb")) if p not in plan]
+    for path, nb in plan.items():
+        name = path.relative_to(root)
+        if not path.exists():
+            problems.append(f"{name}: missing")
+            continue
+        stored = nbformat.read(path, as_version=4)
+        if _inputs(stored) != _inputs(nb):
+            problems.append(f"{name}: differs from {nb.metadata['backproplib']['generated_from']}")
+        elif any(c.cell_type == "code" and c.execution_count is None for c in stored.cells):
+            problems.append(f"{name}: not executed")
+    return problems
+
+
+def generate(job, root, log=print):
+    """Write and execute every notebook of `job`; remove left-over ones. Returns the paths written."""
+    import nbformat
+
+    plan = planned(job, root)
+    target_dir = root / JOBS[job][2]
+    for path in sorted(target_dir.glob("*.ipynb")):
+        if path not in plan:
+            log(f"removing {path.relative_to(root)} (its source is gone)")
+            path.unlink()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for path, nb in plan.items():
+        log(f"writing {path.relative_to(root)}")
+        nbformat.write(_execute(nb, path.parent), path)
+    return list(plan)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m backproplib.authoring",
+                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("execute", help="execute notebooks and store their outputs in place")
+    run.add_argument("notebooks", nargs="+", type=Path)
+    for command, text in [("exercises", "make exercises/ from solutions/"),
+                          ("live", "make notebooks/live/ from the lecture notebooks"),
+                          ("generate", "both: exercises and live copies")]:
+        job = sub.add_parser(command, help=text)
+        job.add_argument("--check", action="store_true",
+                         help="write nothing; exit 1 if any generated notebook is stale")
+        job.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
+    args = parser.parse_args(argv)
+    if args.command == "execute":
+        for nb in args.notebooks:
+            print(f"executing {nb}", file=sys.stderr)
+            execute_notebook(nb)
+        return 0
+    jobs = list(JOBS) if args.command == "generate" else [args.command]
+    if args.check:
+        problems = [p for job in jobs for p in stale(job, args.root)]
+        for problem in problems:
+            print(f"stale: {problem}", file=sys.stderr)
+        if problems:
+            print("run `make exercises` (python -m backproplib.authoring generate) and commit the result",
+                  file=sys.stderr)
+        return 1 if problems else 0
+    for job in jobs:
+        generate(job, args.root, log=lambda text: print(text, file=sys.stderr))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,646 @@
+"""Reverse-mode automatic differentiation on a computation graph.
+
+Lecture 13, "The Backpropagation Algorithm":
+
+* **Forward computation.** Writing y = f(x) with `Var`s builds a directed
+  acyclic graph: every intermediate variable u_i = g_i(v_1, ..., v_N) is a node
+  that stores its value, its inputs (in order) and its operation.
+* **Backward computation.** Visiting the nodes in reverse topological order,
+  each operation supplies its *local* derivatives du_i/dv_j, and the chain rule
+  dy/dv_j = Σ_i (dy/du_i)(du_i/dv_j) assembles the gradient.
+  Version B (the default) pushes (dy/du_i)(du_i/dv_j) from each node into its
+  inputs; Version A pulls, summing over each node's consumers.
+
+Every primitive is an `Op`: its forward function and, for each input, the
+local derivative, written next to each other.  A value is a Python float
+(scalar graphs, fast path) or a float64 numpy array (vectorised networks).
+
+Gradient rule: ``backward`` *sets* ``.grad`` on every node of the graph to
+dy/d(node); it never adds to gradients left by an earlier call.  Calling it
+twice gives the same gradients twice.
+"""
+import itertools
+import math
+
+import numpy as np
+
+from . import functional as F
+
+__all__ = [
+    "Var", "Op", "backward", "topological_order", "constant", "contribution", "consumers",
+    "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "power",
+    "sum", "mean", "transpose", "reshape", "matmul", "take",
+    "softmax_cross_entropy", "sigmoid_cross_entropy",
+]
+
+_creation_counter = itertools.count()
+
+
+class Op:
+    """A primitive operation: its forward function and, per input, its local derivative.
+
+    `fmt` prints the forward equation from the inputs' labels ({0}, {1}) and the
+    op's fixed argument ({aux}).  Each entry of `partials` is a pair
+    (label, vjp): `label` prints du/dv_j; `vjp(node, g)` returns g·(du/dv_j),
+    the contribution of node u to dy/dv_j (for arrays, a vector-Jacobian
+    product laid out like v_j).  Labels may also use the node's own label
+    ({out}), the exponent minus one ({aux_minus_1}), a reduction's axis
+    ({axis}) and an index ({index}); a partial label containing {g} (the
+    incoming dy/du) prints the whole product instead, for array operations
+    where it is not a plain multiplication.  `tables` fills these fields in.
+    """
+
+    __slots__ = ("name", "fmt", "forward", "partials")
+
+    def __init__(self, name, fmt, forward, *partials):
+        self.name, self.fmt, self.forward, self.partials = name, fmt, forward, partials
+
+    def __repr__(self):
+        return f"Op({self.name!r})"
+
+
+CONSTANT = Op("constant", "{aux}", None)
+
+
+class Var:
+    """A node of the computation graph: a float64 value, its inputs and, after backward, `.grad`.
+
+    >>> x = Var(2.0, name="x")
+    >>> J = cos(sin(x**2) + 3 * x**2)
+    >>> J.backward()
+    >>> round(x.grad, 6)
+    9.099149
+    """
+
+    __slots__ = ("value", "grad", "inputs", "op", "aux", "name", "_index")
+    __array_ufunc__ = None      # numpy defers to Var: ndarray * Var calls Var.__rmul__
+
+    def __init__(self, value, name=None):
+        self.value = _as_float64(value, "Var")
+        self.grad = None
+        self.inputs = ()
+        self.op = None
+        self.aux = None
+        self.name = name
+        self._index = next(_creation_counter)
+
+    @classmethod
+    def _result(cls, value, inputs, op, aux=None):
+        """The node u = op(inputs), built without __init__'s checks (the hot path)."""
+        node = cls.__new__(cls)
+        if type(value) is not float and np.ndim(value) == 0:
+            value = float(value)
+        node.value, node.grad, node.inputs, node.op, node.aux = value, None, inputs, op, aux
+        node.name = None
+        node._index = next(_creation_counter)
+        return node
+
+    def named(self, name):
+        """Give this node a name for tables and drawings; returns the node itself."""
+        self.name = name
+        return self
+
+    @property
+    def shape(self):
+        return np.shape(self.value)
+
+    def __repr__(self):
+        label = f"{self.name} = " if self.name else ""
+        grad = "" if self.grad is None else f", grad={self.grad!r}"
+        return f"Var({label}{self.value!r}{grad})"
+
+    def __float__(self):
+        return float(self.value)
+
+    def backward(self, version="B", seed=None):
+        """Set .grad of every node to d(self)/d(node); see `backward`."""
+        backward(self, version=version, seed=seed)
+
+    # Python numbers and numpy arrays mix in as constants: 3 * t, 1 - y, X @ w
+    def __add__(self, other):
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(DIV, other, self)
+
+    def __neg__(self):
+        return _unary(NEG, self)
+
+    def __pow__(self, p):
+        return power(self, p)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __getitem__(self, index):
+        return take(self, index)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def sum(self, axis=None):
+        return sum(self, axis)
+
+    def mean(self, axis=None):
+        return mean(self, axis)
+
+    def reshape(self, *shape):
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+
+def _as_float64(value, operation):
+    """A Python float for a scalar, else a float64 array (a copy); anything else is an error."""
+    if type(value) is float:
+        return value
+    if isinstance(value, Var):
+        raise TypeError(f"{operation}: got a Var where a number or an array was expected")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{operation}: values must be real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        return float(arr)
+    return np.array(arr, dtype=np.float64)
+
+
+def constant(value):
+    """A leaf for a fixed number, such as the 3 in u2 = 3t; tables print it by its value."""
+    node = Var(value)
+    node.op, node.aux = CONSTANT, node.value
+    return node
+
+
+def _node_of(x):
+    return x if type(x) is Var else constant(x)
+
+
+# ------------------------------------------------------------ forward machinery
+
+def _unary(op, x, aux=None):
+    """u = op(x): Python floats take the fast path; arrays raise on overflow or NaN."""
+    x = _node_of(x)
+    v = x.value
+    if type(v) is float:
+        try:
+            return Var._result(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
+        except (ValueError, ZeroDivisionError, OverflowError) as err:
+            raise ValueError(f"{op.name}: {err} at input {v!r}") from None
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            return Var._result(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
+        except FloatingPointError as err:
+            raise ValueError(f"{op.name}: {err} for an input of shape {v.shape}") from None
+
+
+def _binary(op, a, b):
+    """u = op(a, b) with numpy broadcasting, allowed only where the result has an operand's shape."""
+    a, b = _node_of(a), _node_of(b)
+    av, bv = a.value, b.value
+    if type(av) is float and type(bv) is float:
+        try:
+            return Var._result(op.forward(av, bv), (a, b), op)
+        except ZeroDivisionError:
+            raise ValueError(f"{op.name}: division by zero ({av!r} / {bv!r})") from None
+    _check_broadcast(op.name, np.shape(av), np.shape(bv))
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            return Var._result(op.forward(av, bv), (a, b), op)
+        except FloatingPointError as err:
+            raise ValueError(f"{op.name}: {err} for shapes {np.shape(av)} and {np.shape(bv)}") from None
+
+
+def _check_broadcast(operation, sa, sb):
+    """(N, H) + (H,) is a bias and fine; (3,) + (3, 1) silently making (3, 3) is an error."""
+    try:
+        out = np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(f"{operation}: shapes {sa} and {sb} cannot be broadcast together") from None
+    if out != sa and out != sb:
+        raise ValueError(f"{operation}: shapes {sa} and {sb} would broadcast to {out}, larger than "
+                         "either operand; reshape one of them explicitly if you mean that")
+
+
+def _fit(c, shape):
+    """Sum a gradient contribution over the axes that broadcasting added, back to `shape`."""
+    if not shape:
+        return float(np.sum(c))
+    extra = np.ndim(c) - len(shape)
+    if extra:
+        c = np.sum(c, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
+    return np.sum(c, axis=stretched, keepdims=True) if stretched else c
+
+
+def _scalar_or_array(math_fn, numpy_fn):
+    """One forward for both kinds of value: math.* on floats (fast), numpy on arrays."""
+    def forward(v):
+        return math_fn(v) if type(v) is float else numpy_fn(v)
+    forward.__name__ = numpy_fn.__name__
+    return forward
+
+
+_sin = _scalar_or_array(math.sin, np.sin)
+_cos = _scalar_or_array(math.cos, np.cos)
+_exp = _scalar_or_array(math.exp, np.exp)
+_log = _scalar_or_array(math.log, np.log)
+_tanh = _scalar_or_array(math.tanh, np.tanh)
+
+
+# ------------------------------------------- primitives: forward | local derivative per input
+
+ADD = Op("add", "{0} + {1}", lambda a, b: a + b,
+         ("1", lambda n, g: g),
+         ("1", lambda n, g: g))
+
+SUB = Op("sub", "{0} − {1}", lambda a, b: a - b,
+         ("1", lambda n, g: g),
+         ("−1", lambda n, g: -g))
+
+MUL = Op("mul", "{0}·{1}", lambda a, b: a * b,
+         ("{1}", lambda n, g: g * n.inputs[1].value),
+         ("{0}", lambda n, g: g * n.inputs[0].value))
+
+DIV = Op("div", "{0} / {1}", lambda a, b: a / b,
+         ("1/{1}", lambda n, g: g / n.inputs[1].value),
+         ("−{0}/{1}²", lambda n, g: -g * n.value / n.inputs[1].value))
+
+NEG = Op("neg", "−{0}", lambda v: -v,
+         ("−1", lambda n, g: -g))
+
+EXP = Op("exp", "exp({0})", _exp,
+         ("exp({0})", lambda n, g: g * n.value))
+
+LOG = Op("log", "log({0})", _log,
+         ("1/{0}", lambda n, g: g / n.inputs[0].value))
+
+SIN = Op("sin", "sin({0})", _sin,
+         ("cos({0})", lambda n, g: g * _cos(n.inputs[0].value)))
+
+COS = Op("cos", "cos({0})", _cos,
+         ("−sin({0})", lambda n, g: -g * _sin(n.inputs[0].value)))
+
+TANH = Op("tanh", "tanh({0})", _tanh,
+          ("1 − {out}²", lambda n, g: g * (1.0 - n.value * n.value)))
+
+SIGMOID = Op("sigmoid", "σ({0})", F.sigmoid,
+             ("{out}(1 − {out})", lambda n, g: g * n.value * (1.0 - n.value)))
+
+RELU = Op("relu", "relu({0})", lambda v: max(v, 0.0) if type(v) is float else np.maximum(v, 0.0),
+          ("[{0} > 0]", lambda n, g: g * (n.inputs[0].value > 0)))
+
+POW = Op("pow", "{0}^{aux}", lambda v, p: v ** p,
+         ("{aux}·{0}^{aux_minus_1}", lambda n, g: g * n.aux * n.inputs[0].value ** (n.aux - 1)))
+
+TRANSPOSE = Op("transpose", "{0}ᵀ", np.transpose,
+               ("({g})ᵀ", lambda n, g: np.transpose(g)))
+
+RESHAPE = Op("reshape", "reshape({0}, {aux})", lambda v, shape: np.reshape(v, shape),
+             ("reshape({g}, shape of {0})", lambda n, g: np.reshape(g, n.inputs[0].shape)))
+
+
+def _sum_forward(v, axis=None):
+    return np.sum(v, axis=axis)
+
+
+def _spread(n, g):
+    """The gradient of a sum: copy g back along the summed axis."""
+    shape = n.inputs[0].shape
+    if n.aux is not None:
+        g = np.expand_dims(g, n.aux)
+    return np.broadcast_to(g, shape).copy()
+
+
+SUM = Op("sum", "sum({0}{axis})", _sum_forward,
+         ("1", _spread))
+
+MEAN = Op("mean", "mean({0}{axis})", lambda v, axis=None: np.mean(v, axis=axis),
+          ("1/n", lambda n, g: _spread(n, g) * (np.prod(np.shape(n.value)) / np.size(n.inputs[0].value))))
+
+
+def _take_vjp(n, g):
+    out = np.zeros(n.inputs[0].shape)
+    np.add.at(out, n.aux, g)
+    return out
+
+
+TAKE = Op("index", "{0}[{index}]", lambda v, index: v[index],
+          ("{g} scattered into {0}[{index}]", _take_vjp))
+
+
+def _matmul_forward(a, b):
+    return a @ b
+
+
+def _matmul_left(n, g):
+    """dJ/dA for u = A @ B (denominator layout: the shape of A)."""
+    a, b = n.inputs[0].value, n.inputs[1].value
+    if b.ndim == 1:
+        return np.multiply.outer(g, b) if a.ndim == 2 else g * b
+    return b @ g if a.ndim == 1 else g @ b.T
+
+
+def _matmul_right(n, g):
+    """dJ/dB for u = A @ B (the shape of B)."""
+    a, b = n.inputs[0].value, n.inputs[1].value
+    if a.ndim == 1:
+        return np.multiply.outer(a, g) if b.ndim == 2 else g * a
+    return a.T @ g
+
+
+MATMUL = Op("matmul", "{0} @ {1}", _matmul_forward,
+            ("{g} @ {1}ᵀ", _matmul_left),
+            ("{0}ᵀ @ {g}", _matmul_right))
+
+
+def _softmax_ce_vjp(n, g):
+    probs, onehot = n.aux
+    return g * (probs - onehot) / (probs.shape[0] if probs.ndim == 2 else 1)
+
+
+SOFTMAX_CE = Op("softmax_cross_entropy", "CE(softmax({0}), y*)", None,
+                ("(ŷ − y*)/N", _softmax_ce_vjp))
+
+
+def _sigmoid_ce_vjp(n, g):
+    y, y_star = n.aux
+    return g * (y - y_star) / max(np.size(y), 1)
+
+
+SIGMOID_CE = Op("sigmoid_cross_entropy", "CE(σ({0}), y*)", None,
+                ("(y − y*)/N", _sigmoid_ce_vjp))
+
+
+# --------------------------------------------------------------------- public functions
+
+def exp(x):
+    """u = exp(x);  du/dx = exp(x)."""
+    return _unary(EXP, x)
+
+
+def log(x):
+    """u = log(x) (natural log);  du/dx = 1/x.  Raises ValueError for x <= 0."""
+    x = _node_of(x)
+    if np.any(np.asarray(x.value) <= 0):
+        raise ValueError(f"log: input must be positive, got minimum {float(np.min(x.value))!r}")
+    return _unary(LOG, x)
+
+
+def sin(x):
+    """u = sin(x);  du/dx = cos(x)."""
+    return _unary(SIN, x)
+
+
+def cos(x):
+    """u = cos(x);  du/dx = -sin(x)."""
+    return _unary(COS, x)
+
+
+def tanh(x):
+    """u = tanh(x);  du/dx = 1 - tanh(x)²."""
+    return _unary(TANH, x)
+
+
+def sigmoid(x):
+    """z = σ(a) = 1/(1 + exp(-a)), stable for any a;  dz/da = z(1 - z) (lecture eq. 9)."""
+    return _unary(SIGMOID, x)
+
+
+def relu(x):
+    """u = max(x, 0);  du/dx = 1 where x > 0, else 0."""
+    return _unary(RELU, x)
+
+
+def power(x, p):
+    """u = x^p for a constant number p;  du/dx = p·x^(p-1)."""
+    if isinstance(p, Var) or not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"pow: the exponent must be a constant number, got {type(p).__name__}; "
+                        "for a variable exponent write exp(p * log(x))")
+    x = _node_of(x)
+    if type(x.value) is float and x.value < 0 and p != int(p):
+        raise ValueError(f"pow: {x.value!r} ** {p!r} is not a real number")
+    return _unary(POW, x, p)
+
+
+def transpose(x):
+    """u = xᵀ (reverses the axes; a 1-D array is unchanged)."""
+    return _unary(TRANSPOSE, x)
+
+
+def reshape(x, shape):
+    """u = x with a new shape and the same entries."""
+    x = _node_of(x)
+    try:
+        np.empty(np.shape(x.value)).reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into {shape}") from None
+    return _unary(RESHAPE, x, shape)
+
+
+def sum(x, axis=None):
+    """u = Σ x (over all entries, or along `axis`);  du/dx_i = 1."""
+    return _reduce(SUM, x, axis)
+
+
+def mean(x, axis=None):
+    """u = (1/n) Σ x;  du/dx_i = 1/n."""
+    return _reduce(MEAN, x, axis)
+
+
+def _reduce(op, x, axis):
+    x = _node_of(x)
+    if axis is not None and not -np.ndim(x.value) <= axis < np.ndim(x.value):
+        raise ValueError(f"{op.name}: axis {axis} is out of range for shape {x.shape}")
+    if type(x.value) is float:
+        return Var._result(x.value, (x,), op, axis)
+    return _unary(op, x, axis)
+
+
+def take(x, index):
+    """u = x[index] (numpy indexing);  the gradient scatters back to the picked entries."""
+    x = _node_of(x)
+    try:
+        np.empty(np.shape(x.value))[index]
+    except IndexError as err:
+        raise ValueError(f"index: {err} (array of shape {x.shape})") from None
+    return _unary(TAKE, x, index)
+
+
+def matmul(a, b):
+    """u = A @ B for 1-D or 2-D arrays;  dJ/dA = (dJ/du) Bᵀ, dJ/dB = Aᵀ (dJ/du)."""
+    a, b = _node_of(a), _node_of(b)
+    sa, sb = a.shape, b.shape
+    if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
+        raise ValueError(f"matmul: needs 1-D or 2-D arrays, got shapes {sa} and {sb}")
+    inner_a, inner_b = sa[-1], sb[0]
+    if inner_a != inner_b:
+        raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned "
+                         f"(inner dimensions {inner_a} and {inner_b} differ)")
+    return Var._result(_matmul_forward(a.value, b.value), (a, b), MATMUL)
+
+
+def softmax_cross_entropy(a, labels):
+    """J = mean over examples of -log ŷ_{y*}, ŷ = softmax(a); dJ/da = (ŷ - onehot(y*))/N.
+
+    `a`: scores of shape (N, K) (or (K,) for one example); `labels`: integers
+    0..K-1.  The negative of the log-likelihood, so that we minimise it.
+    """
+    a = _node_of(a)
+    labels = F.check_labels("softmax_cross_entropy", labels, a.shape)
+    F.check_finite("softmax_cross_entropy", scores=a.value)
+    probs = F.softmax(a.value)
+    onehot = np.zeros_like(probs)
+    if probs.ndim == 1:
+        onehot[labels] = 1.0
+    else:
+        onehot[np.arange(probs.shape[0]), labels] = 1.0
+    loss = float(np.mean(F.softmax_cross_entropy(a.value, labels)))
+    return Var._result(loss, (a,), SOFTMAX_CE, (probs, onehot))
+
+
+def sigmoid_cross_entropy(b, y_star):
+    """J = mean of -[y* log y + (1-y*) log(1-y)], y = σ(b);  dJ/db = (y - y*)/N.
+
+    The lecture's J is the log-likelihood y* log y + (1-y*) log(1-y); this is its
+    negative mean (the cross-entropy), the quantity we minimise.  Stable for
+    any finite b and labels exactly 0 or 1.
+    """
+    b = _node_of(b)
+    F.check_finite("sigmoid_cross_entropy", logits=b.value)
+    y_star_arr = np.asarray(y_star, dtype=np.float64)
+    loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr)))
+    y = F.sigmoid(b.value)
+    return Var._result(loss, (b,), SIGMOID_CE, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
+
+
+# ---------------------------------------------------------------------------- backward
+
+def topological_order(y):
+    """All nodes that y depends on, each after its inputs (iterative: no recursion limit).
+
+    A node can only be built from nodes that already exist, so the order in
+    which nodes were created is a topological order: collect the nodes
+    reachable from y with an explicit stack, then sort them by creation.
+    """
+    seen = {y}
+    stack = [y]
+    while stack:
+        for v in stack.pop().inputs:
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return sorted(seen, key=_creation_index)
+
+
+def _creation_index(node):
+    return node._index
+
+
+def _seed(y, seed):
+    if seed is None:
+        if np.ndim(y.value):
+            raise ValueError(f"backward: the output has shape {y.shape}; backward needs a scalar J "
+                             "(sum or mean it first) or an explicit seed of that shape")
+        return 1.0
+    seed = _as_float64(seed, "backward")
+    if np.shape(seed) != y.shape:
+        raise ValueError(f"backward: seed has shape {np.shape(seed)} but the output has shape {y.shape}")
+    return seed
+
+
+def backward(y, version="B", seed=None):
+    """Reverse-mode autodiff: set node.grad = dy/d(node) for every node y depends on.
+
+    version="B" (default): visit nodes in reverse topological order; each node u
+    adds (dy/du)(du/dv_j) into the adjoint of each input v_j.
+    version="A": visit nodes in reverse topological order; each node v sums
+    (dy/du_i)(du_i/dv) over all the nodes u_i that consume it.
+    Both add the same terms in the same order, so their results are identical.
+    Gradients are *set*, not accumulated: a second call gives the same result.
+    Returns the topological order used.
+    """
+    if not isinstance(y, Var):
+        raise TypeError(f"backward: expected a Var, got {type(y).__name__}")
+    if version not in ("A", "B"):
+        raise ValueError(f"backward: version must be 'A' or 'B', got {version!r}")
+    seed = _seed(y, seed)
+    order = topological_order(y)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            (_backward_b if version == "B" else _backward_a)(y, order, seed)
+        except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
+            raise ValueError(f"backward: {err} while differentiating (check the inputs for "
+                             "values where a derivative is infinite, such as log at 0)") from None
+    return order
+
+
+def _accumulate(total, c, v):
+    """total + c, with c first summed back to v's shape if broadcasting stretched v
+    (and made a Python float again where v holds a float)."""
+    if type(c) is not float and (type(v.value) is float or np.shape(c) != np.shape(v.value)):
+        c = _fit(c, np.shape(v.value))
+    return c if total is None else total + c
+
+
+def contribution(u, slot, g):
+    """(dy/du)(du/dv_j) for v_j = u.inputs[slot], given g = dy/du: one term of dy/dv_j.
+
+    Summed back to v_j's shape exactly as both backward versions add it (the
+    step-by-step tables replay the backward pass with it).
+    """
+    return _accumulate(None, u.op.partials[slot][1](u, g), u.inputs[slot])
+
+
+def _backward_b(y, order, seed):
+    for node in order:
+        node.grad = None
+    y.grad = seed
+    for u in reversed(order):
+        g = u.grad
+        for v, (_, vjp) in zip(u.inputs, u.op.partials if u.inputs else ()):
+            v.grad = _accumulate(v.grad, vjp(u, g), v)
+
+
+def consumers(order):
+    """For each node of `order`, the pairs (u_i, slot) of the nodes u_i that take it as an input.
+
+    Listed in the order Version B visits them (later nodes first, input slots
+    in order), so that Version A adds the same terms in the same order as B.
+    """
+    users = {node: [] for node in order}
+    for u in reversed(order):
+        for slot, v in enumerate(u.inputs):
+            users[v].append((u, slot))
+    return users
+
+
+def _backward_a(y, order, seed):
+    users = consumers(order)
+    for v in reversed(order):
+        if v is y:
+            v.grad = seed
+            continue
+        total = None
+        for u, slot in users[v]:
+            total = _accumulate(total, u.op.partials[slot][1](u, u.grad), v)
+        v.grad = total

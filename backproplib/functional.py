@@ -1,0 +1,123 @@
+"""Numerically stable building blocks on plain numpy arrays (float64).
+
+The lecture writes the sigmoid as s = 1 / (1 + exp(-b)).  Evaluated literally,
+exp(-b) overflows for b < -709; every function here is arranged so that no
+intermediate overflows, for any finite input, and no numpy warning is raised.
+"""
+import math
+
+import numpy as np
+
+__all__ = [
+    "sigmoid", "log_sigmoid", "sigmoid_derivative", "softmax", "log_softmax",
+    "binary_cross_entropy_with_logits", "softmax_cross_entropy", "check_finite",
+]
+
+
+def sigmoid(b):
+    """s = 1 / (1 + exp(-b)) (lecture eq. 1), never overflowing.
+
+    For b >= 0 use 1/(1+e^-b); for b < 0 the same value written as e^b/(1+e^b).
+    Python floats stay Python floats (fast path for the scalar engine).
+    """
+    if type(b) is float:
+        if b >= 0.0:
+            return 1.0 / (1.0 + math.exp(-b))
+        e = math.exp(b)
+        return e / (1.0 + e)
+    b = np.asarray(b, dtype=np.float64)
+    e = np.exp(-np.abs(b))                # in (0, 1]: never overflows
+    return np.where(b >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_derivative(b):
+    """ds/db = exp(-b) / (exp(-b) + 1)^2 = s (1 - s) (lecture eqs. 2 and 9)."""
+    s = sigmoid(b)
+    return s * (1.0 - s)
+
+
+def log_sigmoid(b):
+    """log s(b) = -log(1 + exp(-b)), finite for every finite b."""
+    if type(b) is float:
+        return -(math.log1p(math.exp(-abs(b))) + max(-b, 0.0))
+    b = np.asarray(b, dtype=np.float64)
+    return -(np.log1p(np.exp(-np.abs(b))) + np.maximum(-b, 0.0))
+
+
+def softmax(a, axis=-1):
+    """ŷ_k = exp(a_k) / Σ_l exp(a_l), shifted by max(a) so exp never overflows."""
+    a = np.asarray(a, dtype=np.float64)
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(a, axis=-1):
+    """log ŷ_k = a_k - log Σ_l exp(a_l), by the log-sum-exp trick."""
+    a = np.asarray(a, dtype=np.float64)
+    shifted = a - a.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def check_finite(operation, **arrays):
+    """Raise ValueError naming `operation` and the argument if any value is NaN or ±inf."""
+    for name, value in arrays.items():
+        v = np.asarray(value, dtype=np.float64)
+        if not np.all(np.isfinite(v)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(v))[0]) if v.ndim else ()
+            raise ValueError(
+                f"{operation}: {name} contains NaN or inf (first at index {bad}: {v[bad]!r}); "
+                "a NaN here usually comes from a learning rate that is too large or an unstable formula")
+
+
+def binary_cross_entropy_with_logits(b, y_star):
+    """Per-example loss -[y* log y + (1-y*) log(1-y)] with y = σ(b).
+
+    The lecture's J = y* log y + (1-y*) log(1-y) is a log-likelihood (to be
+    maximised); we return its negative, the cross-entropy that we minimise.
+    Written with log σ(b) and log(1-σ(b)) = log σ(-b), so y* = 0 or 1 and
+    |b| up to 1e300 give finite values.
+    """
+    b = np.asarray(b, dtype=np.float64)
+    y_star = np.asarray(y_star, dtype=np.float64)
+    if b.shape != y_star.shape:
+        raise ValueError(f"binary cross-entropy: logits shape {b.shape} and labels shape {y_star.shape} differ")
+    if np.any((y_star < 0) | (y_star > 1)):
+        raise ValueError(f"binary cross-entropy: labels y* must lie in [0, 1], got values in "
+                         f"[{y_star.min()}, {y_star.max()}]")
+    return -(y_star * log_sigmoid(b) + (1.0 - y_star) * log_sigmoid(-b))
+
+
+def softmax_cross_entropy(a, labels):
+    """Per-example loss -log ŷ_{y*} with ŷ = softmax(a) over the last axis.
+
+    `a` has shape (N, K) (or (K,) for one example); `labels` are integers
+    0..K-1 of shape (N,) (or a single int).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    labels = check_labels("softmax cross-entropy", labels, a.shape)
+    logp = log_softmax(a)
+    if a.ndim == 1:
+        return -logp[labels]
+    return -logp[np.arange(a.shape[0]), labels]
+
+
+def check_labels(operation, labels, logits_shape):
+    """Return `labels` as an int array after checking it fits logits of `logits_shape`."""
+    labels_arr = np.asarray(labels)
+    if labels_arr.dtype.kind == "f":
+        if not np.all(labels_arr == np.round(labels_arr)):
+            raise ValueError(f"{operation}: class labels must be whole numbers, got {labels_arr}")
+        labels_arr = labels_arr.astype(np.int64)
+    elif labels_arr.dtype.kind not in "iu":
+        raise ValueError(f"{operation}: class labels must be integers, got dtype {labels_arr.dtype}")
+    if len(logits_shape) not in (1, 2):
+        raise ValueError(f"{operation}: scores must have shape (K,) or (N, K), got {logits_shape}")
+    expected = logits_shape[:-1]
+    if labels_arr.shape != expected:
+        raise ValueError(f"{operation}: scores shape {logits_shape} needs labels of shape {expected}, "
+                         f"got {labels_arr.shape}")
+    k = logits_shape[-1]
+    if labels_arr.size and (labels_arr.min() < 0 or labels_arr.max() >= k):
+        raise ValueError(f"{operation}: labels must lie in 0..{k - 1} for K = {k} classes, got "
+                         f"values from {labels_arr.min()} to {labels_arr.max()}")
+    return labels_arr

@@ -1,0 +1,186 @@
+"""Hand-written layers: each one a forward that keeps a cache and a backward that uses it.
+
+Lecture 13, Case 2, splits the neural network into rows (Loss, Sigmoid, Linear,
+Sigmoid, Linear); each row has one forward equation and one backward equation.
+Here every row is a pair of functions, in the style of CS231n's layers.py:
+
+    a, cache = linear_forward(x, alpha)          # compute a; remember what backward needs
+    g_x, g_alpha = linear_backward(g_a, cache)   # dJ/da in; dJ/dx and dJ/dα out
+
+Conventions:
+
+* ``g_v`` is dJ/dv, laid out like v (the lecture's denominator layout).
+* Inputs are one example (a vector) or a batch whose rows are examples.
+* J is the mean over the batch of the cross-entropy, i.e. the *negative*
+  log-likelihood: the slides' J = y* log y + (1-y*) log(1-y) is to be maximised,
+  so we minimise -J averaged over the examples.
+* Arguments are float64 numpy arrays.  Only O(1) checks are made here (shapes,
+  a single label), so these functions can sit in a per-example training loop;
+  the models validate whole data sets once, at their boundary.
+"""
+import math
+
+import numpy as np
+
+from . import functional as F
+
+__all__ = [
+    "linear_forward", "linear_backward", "affine_forward", "affine_backward",
+    "sigmoid_forward", "sigmoid_backward", "prepend_one",
+    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "sigmoid_cross_entropy_forward", "sigmoid_cross_entropy_backward",
+]
+
+_ONE = np.ones(1)
+
+
+def linear_forward(x, alpha):
+    """a_j = Σ_i α_ji x_i (Case 2, Linear row); for a batch, a = x αᵀ.
+
+    x: (in,) or (N, in).  alpha: (out, in), or (in,) for a single output unit
+    (then a is a scalar per example).  The cache is (x, alpha).
+    """
+    try:
+        return x @ alpha.T, (x, alpha)
+    except ValueError:
+        raise ValueError(f"linear_forward: x of shape {np.shape(x)} does not fit alpha of shape "
+                         f"{np.shape(alpha)} (a_j = Σ_i α_ji x_i needs their last axes to agree)") from None
+
+
+def linear_backward(g_a, cache, need_g_x=True):
+    """dJ/dα_ji = (dJ/da_j) x_i and dJ/dx_i = Σ_j (dJ/da_j) α_ji (Case 2, Linear row).
+
+    For a batch the per-example terms are summed (g_α = g_aᵀ x), so a mean in J
+    arrives here already divided by N through g_a.  Returns (g_x, g_alpha);
+    g_x is None if not `need_g_x` (the first layer: x is data, not a parameter).
+    """
+    x, alpha = cache
+    g_alpha = np.multiply.outer(g_a, x) if x.ndim == 1 else g_a.T @ x
+    if not need_g_x:
+        return None, g_alpha
+    return (g_a @ alpha if alpha.ndim == 2 else np.multiply.outer(g_a, alpha)), g_alpha
+
+
+def affine_forward(x, w, bias):
+    """a = wᵀ x + bias, the layer of the 2-hidden-layer slide (z⁽¹⁾ = σ((α⁽¹⁾)ᵀ x + b⁽¹⁾)).
+
+    w: (in, out) or (in,) for one output; bias: (out,) or ().  This is the
+    Linear row with α = wᵀ and the bias kept apart instead of folded as x_0 = 1.
+    The cache is (x, w).
+    """
+    if np.shape(bias) != w.shape[1:]:
+        raise ValueError(f"affine_forward: bias of shape {np.shape(bias)} does not fit w of shape {w.shape} "
+                         f"(needs shape {w.shape[1:]})")
+    a, _ = linear_forward(x, w.T)
+    return a + bias, (x, w)
+
+
+def affine_backward(g_a, cache, need_g_x=True):
+    """dJ/dw = x (dJ/da)ᵀ, dJ/dbias = dJ/da (summed over a batch), dJ/dx = w dJ/da.
+
+    Returns (g_x, g_w, g_bias); g_x is None if not `need_g_x`.
+    """
+    x, w = cache
+    g_x, g_w_t = linear_backward(g_a, (x, w.T), need_g_x)
+    return g_x, g_w_t.T, (g_a.sum(axis=0) if x.ndim == 2 else g_a)
+
+
+def sigmoid_forward(a):
+    """z = σ(a) = 1 / (1 + exp(-a)) (Case 2, Sigmoid row); the cache is z itself.
+
+    Computed through the identity σ(a) = (1 + tanh(a/2)) / 2: tanh cannot
+    overflow, so z is finite and in [0, 1] for every a (σ(±1e4) is exactly 1
+    and 0, with no warning), within 2^-53 of the exact value, and fast on
+    large batches.
+    """
+    z = 0.5 + 0.5 * np.tanh(0.5 * a)
+    return z, z
+
+
+def sigmoid_backward(g_z, z):
+    """dJ/da = dJ/dz · z(1 - z): the derivative of the sigmoid, lecture eq. (9)."""
+    return g_z * z * (1.0 - z)
+
+
+def prepend_one(v):
+    """[1, v]: the constant x_0 = 1 (or z_0 = 1) that folds a bias into α (or β).
+
+    Its backward simply drops the first entry, dJ/dv = (dJ/d[1, v])[..., 1:].
+    """
+    if v.ndim == 1:
+        return np.concatenate((_ONE, v))
+    return np.concatenate((np.ones((v.shape[0], 1)), v), axis=1)
+
+
+def softmax_cross_entropy_forward(b, labels):
+    """J = mean over examples of -log ŷ_{y*}, with ŷ_k = exp(b_k) / Σ_l exp(b_l).
+
+    The K-class output layer: the negative log-likelihood of the true class.
+    b: (K,) with one integer label, or (N, K) with labels of shape (N,).
+    Written as log Σ_l exp(b_l - m) + m - b_{y*} with m = max b, so no exp
+    overflows and J is finite even when ŷ_{y*} underflows to 0.
+    The cache is (ŷ, labels).
+    """
+    if b.ndim == 1:
+        if not (isinstance(labels, (int, np.integer)) and 0 <= labels < b.shape[0]):
+            raise ValueError(f"softmax_cross_entropy_forward: one example with K = {b.shape[0]} scores "
+                             f"needs an integer label in 0..{b.shape[0] - 1}, got {labels!r}")
+        m = b.max()
+        e = np.exp(b - m)
+        s = e.sum()
+        return math.log(s) + m - b[labels], (e / s, labels)
+    labels = F.check_labels("softmax_cross_entropy_forward", labels, b.shape)
+    m = b.max(axis=1, keepdims=True)
+    e = np.exp(b - m)
+    s = e.sum(axis=1, keepdims=True)
+    J = np.mean(np.log(s[:, 0]) + m[:, 0] - b[np.arange(b.shape[0]), labels])
+    return float(J), (e / s, labels)
+
+
+def softmax_cross_entropy_backward(cache, g_J=1.0):
+    """dJ/db_k = (ŷ_k - [k = y*]) / N: the softmax and the log-loss differentiated together."""
+    y_hat, labels = cache
+    g_b = y_hat.copy()
+    if g_b.ndim == 1:
+        g_b[labels] -= 1.0
+    else:
+        g_b[np.arange(g_b.shape[0]), labels] -= 1.0
+        g_b /= g_b.shape[0]
+    if g_J != 1.0:
+        g_b *= g_J
+    return g_b
+
+
+def sigmoid_cross_entropy_forward(b, y_star):
+    """J = mean of -[y* log ŷ + (1 - y*) log(1 - ŷ)], ŷ = σ(b) (Case 1/Case 2 Loss and Sigmoid rows).
+
+    The slides' J is the log-likelihood; this is its negative mean, which we
+    minimise.  b and y* are both scalars (one example) or both of shape (N,);
+    y* lies in [0, 1].  The logs are taken without forming ŷ:
+    log ŷ = -(log(1 + e^-|b|) + max(-b, 0)) and log(1 - ŷ) = log σ(-b), so J
+    is finite and accurate for |b| up to 1e300 and labels exactly 0 or 1.
+    The cache is (ŷ, y*).
+    """
+    if np.shape(b) != np.shape(y_star):
+        raise ValueError(f"sigmoid_cross_entropy_forward: scores shape {np.shape(b)} and labels shape "
+                         f"{np.shape(y_star)} differ")
+    if np.ndim(b) == 0:
+        if not 0.0 <= y_star <= 1.0:
+            raise ValueError(f"sigmoid_cross_entropy_forward: the label y* must lie in [0, 1], got {y_star!r}")
+        soft = math.log1p(math.exp(-abs(b)))
+        log_y, log_1_minus_y = -(soft + max(-b, 0.0)), -(soft + max(b, 0.0))
+        return -(y_star * log_y + (1.0 - y_star) * log_1_minus_y), (math.exp(log_y), y_star)
+    J = np.mean(F.binary_cross_entropy_with_logits(b, y_star))
+    return float(J), (F.sigmoid(b), np.asarray(y_star, dtype=np.float64))
+
+
+def sigmoid_cross_entropy_backward(cache, g_J=1.0):
+    """dJ/db = (ŷ - y*) / N.
+
+    Case 1 writes it as a chain: dJ/dy = y*/y + (1-y*)/(y-1) times
+    dy/db = y(1 - y), which multiplies out to y* - y for the log-likelihood,
+    so y - y* for the cross-entropy we minimise.  Taking the product in one
+    step avoids dividing by y = 0 or 1 - y = 0 when the sigmoid saturates.
+    """
+    y_hat, y_star = cache
+    return (y_hat - y_star) * (g_J / np.size(y_hat))

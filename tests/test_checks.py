@@ -1,0 +1,470 @@
+"""Every exercise check can fail: the stub says "not implemented yet", typical wrong answers get
+their specific diagnosis, the solution passes; and each checker's right answer agrees with
+central finite differences (an oracle independent of the closed forms in checks.py)."""
+import math
+
+import numpy as np
+import pytest
+
+import backproplib as bp
+from backproplib import checks
+from backproplib import functional as F
+
+OK, WRONG, TODO = "✓", "✗", "○ not implemented yet"
+
+
+def verdict(capsys, check, *args):
+    """Run a check; return its printed text after asserting it returned None and printed one verdict."""
+    assert check(*args) is None
+    text = capsys.readouterr().out
+    assert text.startswith((OK, WRONG, TODO)), text
+    return text
+
+
+def stub(*args):
+    raise NotImplementedError("answer")
+
+
+def fd(f, x, eps=1e-6):
+    """Central differences of a scalar f at a float64 array x (not modified)."""
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def fd_in_place(f, arr, eps=1e-6):
+    """Central differences of a zero-argument f that reads `arr` by reference; arr is restored."""
+    saved = arr.copy()
+
+    def at(v):
+        arr[...] = v
+        return f()
+    g = fd(at, saved, eps)
+    arr[...] = saved
+    return g
+
+
+# ------------------------------------------------------------ student-level solutions
+
+def sigmoid_prime(b):
+    s = F.sigmoid(b)
+    return s * (1 - s)
+
+
+def tanh_prime(a):
+    return 1 - np.tanh(a) ** 2
+
+
+def forward(x, z):
+    t = x * z
+    v = x ** 2
+    w = 1 + v
+    return {"t": t, "u1": math.sin(t), "v": v, "w": w, "u2": t / w, "J": math.sin(t) + t / w}
+
+
+def build_graph(x, z):
+    t = (x * z).named("t")
+    u1 = bp.sin(t).named("u1")
+    v = (x ** 2).named("v")
+    w = (1 + v).named("w")
+    u2 = (t / w).named("u2")
+    return (u1 + u2).named("J")
+
+
+def backward_table(x, z, sum_consumers=True, cos_sign=1.0):
+    t = x * z
+    u1 = math.sin(t)
+    g = {"J": 1.0, "u3": 1.0, "u2": 1.0}
+    g["u1"] = g["u2"] * x
+    g["t"] = g["u1"] * cos_sign * math.cos(t) + (g["u3"] * 2 * t if sum_consumers else 0.0)
+    g["z"] = g["t"] * x
+    g["x"] = g["u2"] * u1 + g["t"] * z
+    return g
+
+
+def grad_theta(theta, x, y_star):
+    return (F.sigmoid(x @ theta) - y_star) * x
+
+
+def grad_theta_batch(theta, X, y_star):
+    return X.T @ (F.sigmoid(X @ theta) - y_star) / len(y_star)
+
+
+def logistic_sgd_step(theta, x, y_star, lr):
+    return theta - lr * grad_theta(theta, x, y_star)
+
+
+def linear_backward(g_a, x, alpha):
+    return g_a @ alpha, g_a.T @ x
+
+
+def sigmoid_backward(g_z, z):
+    return g_z * z * (1 - z)
+
+
+def softmax_ce_backward(b, labels):
+    e = np.exp(b - b.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return p / len(labels)
+
+
+def nn_backward(x, y_star, alpha, beta, o, hidden_prime=True, keep_bias=False):
+    g_b = o.y_hat - y_star
+    g_beta = g_b * o.z
+    g_z = g_b * (beta if keep_bias else beta[1:])
+    z = o.z if keep_bias else o.z[1:]
+    g_a = g_z * z * (1 - z) if hidden_prime else g_z
+    return np.outer(g_a, x), g_beta
+
+
+def nn_sgd_step(x, y_star, alpha, beta, lr, late_beta=False):
+    o = bp.models.nn_forward(x, y_star, {"alpha": alpha, "beta": beta})
+    g_alpha, g_beta = nn_backward(o.x, y_star, alpha, beta, o)
+    new_beta = beta - lr * g_beta
+    if late_beta:
+        g_alpha, _ = nn_backward(o.x, y_star, alpha, new_beta, o)
+    return alpha - lr * g_alpha, new_beta
+
+
+def backward_2hidden(x, y_star, p, o, layer1_prime=True, transpose=False):
+    g_b = o.y_hat - y_star
+    g_a2 = g_b * p["beta"] * o.z2 * (1 - o.z2)
+    g_z1 = p["alpha2"] @ g_a2
+    g_a1 = g_z1 * o.z1 * (1 - o.z1) if layer1_prime else g_z1
+    outer = (lambda u, v: np.outer(v, u)) if transpose else np.outer
+    return {"beta0": g_b, "beta": g_b * o.z2, "b2": g_a2, "alpha2": outer(o.z1, g_a2),
+            "b1": g_a1, "alpha1": outer(x, g_a1)}
+
+
+def numerical_gradient(f, theta, eps=1e-5, lo=-1, hi=1, divisor=2):
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + hi * eps
+        f_hi = f()
+        theta[i] = old + lo * eps
+        f_lo = f()
+        theta[i] = old
+        g[i] = (f_hi - f_lo) / (divisor * eps)
+    return g
+
+
+def numerical_gradient_no_restore(f, theta, eps=1e-5):
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        theta[i] += eps
+        f_hi = f()
+        theta[i] -= 2 * eps
+        g[i] = (f_hi - f()) / (2 * eps)
+    return g
+
+
+def relative_error(a, n):
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), np.finfo(float).tiny)
+
+
+def backward_version_a(y, sum_consumers=True):
+    order = bp.topological_order(y)
+    consumers = {v: [] for v in order}
+    for u in order:
+        for slot, v in enumerate(u.inputs):
+            consumers[v].append((u, slot))
+    for v in reversed(order):
+        if v is y:
+            v.grad = 1.0
+            continue
+        v.grad = 0.0
+        for u, slot in consumers[v]:
+            term = u.op.partials[slot][1](u, u.grad)
+            v.grad = v.grad + term if sum_consumers else term
+
+
+def version_a_without_seed(y):
+    backward_version_a(y)
+    y.grad = 0.0
+
+
+def found_bug():
+    f, params, grads = checks.mystery_gradients()
+    worst = {name: relative_error(grads[name], numerical_gradient(f, params[name])) for name in params}
+    name = max(worst, key=lambda n: worst[n].max())
+    return name, np.unravel_index(np.argmax(worst[name]), worst[name].shape)
+
+
+# ------------------------------------------------------------ the table of cases
+# (check, solution args, stub args, [(wrong args, words the diagnosis must contain), ...])
+
+def _sp(expr):
+    return lambda b: expr(F.sigmoid(b), b)
+
+
+CASES = {
+    "chain_rule_1d": (checks.check_chain_rule_1d, (lambda x: 3 * x**2 * math.cos(x**3),), (stub,), [
+        ((lambda x: math.cos(x**3),), "forgot the inner derivative"),
+        ((lambda x: math.cos(3 * x**2),), "*inside* cos"),
+        ((lambda x: -3 * x**2 * math.cos(x**3),), "wrong sign"),
+    ]),
+    "multivariate_chain_rule": (checks.check_multivariate_chain_rule,
+                                (checks._two_paths().dy_dx, checks._two_paths().dy_dz), (None, None), [
+        ((checks._two_paths().dy_du1 * 3.0, 1.0), "only the path through u1"),
+        ((6.0 * math.cos(2.0), 1.0), "only the path through u2"),
+        ((checks._two_paths().dy_dx, 12.0 * 2.0), "2·u1 + u2"),
+    ]),
+    "forward_values": (checks.check_forward_values, (forward,), (stub,), [
+        ((lambda x, z: {**forward(x, z), "u1": math.sin(math.radians(x * z))},), "radians"),
+        ((lambda x, z: {**forward(x, z), "w": x * x},), "the 1 is missing"),
+        ((lambda x, z: {k: v for k, v in forward(x, z).items() if k != "J"},), "no entry for 'J'"),
+    ]),
+    "forward_graph": (checks.check_forward_graph, (build_graph,), (stub,), [
+        ((lambda x, z: bp.sin(x * z) + x * z / (1 + x ** 2),), "computed 2 times"),
+        ((lambda x, z: bp.sin((x * z).named("t")) + (x * z).named("t") / (1 + x ** 2),), "computed 2 times"),
+        ((lambda x, z: (lambda t: bp.sin(t) + t / (1 + x ** 2))((x * z).named("t")),), "no node is named"),
+        ((lambda x, z: 1.0,), "should return the Var J"),
+    ]),
+    "backward_table": (checks.check_backward_table, (backward_table,), (stub,), [
+        ((lambda x, z: backward_table(x, z, sum_consumers=False),), "missing the sum over consumers: t"),
+        ((lambda x, z: {**backward_table(x, z), "x": math.sin(x * z)},), "missing the sum over consumers: x"),
+        ((lambda x, z: backward_table(x, z, cos_sign=-1.0),), "+cos(t)"),
+    ]),
+    "sigmoid_derivative": (checks.check_sigmoid_derivative, (sigmoid_prime,), (stub,), [
+        ((_sp(lambda s, b: s),), "σ(b) itself"),
+        ((_sp(lambda s, b: 1 - s**2),), "tanh pattern"),
+        ((_sp(lambda s, b: -s * (1 - s)),), "wrong sign"),
+        ((lambda b: np.exp(-b) / (np.exp(-b) + 1) ** 2,), "overflowed"),
+    ]),
+    "tanh_derivative": (checks.check_tanh_derivative, (tanh_prime,), (stub,), [
+        ((lambda a: 1 - np.tanh(a),), "forgot the square"),
+        ((lambda a: 2 * F.sigmoid(2 * a) * (1 - F.sigmoid(2 * a)),), "factor of 2"),
+        ((lambda a: np.tanh(a) * (1 - np.tanh(a)),), "sigmoid's pattern"),
+        ((lambda a: 4 * np.exp(2 * a) / (np.exp(2 * a) + 1) ** 2,), "overflowed"),
+    ]),
+    "logistic_gradient": (checks.check_logistic_gradient, (grad_theta,), (stub,), [
+        ((lambda t, x, y: -grad_theta(t, x, y),), "log-likelihood"),
+        ((lambda t, x, y: grad_theta(t, x, y) / (F.sigmoid(x @ t) * (1 - F.sigmoid(x @ t))),), "forgot σ′"),
+        ((lambda t, x, y: grad_theta(t, x, y) * F.sigmoid(x @ t) * (1 - F.sigmoid(x @ t)),), "again"),
+        ((lambda t, x, y: F.sigmoid(x @ t) - y,), "should be an array of shape (4,)"),
+    ]),
+    "logistic_batch_gradient": (checks.check_logistic_batch_gradient, (grad_theta_batch,), (stub,), [
+        ((lambda t, X, y: len(y) * grad_theta_batch(t, X, y),), "instead of averaging"),
+        ((lambda t, X, y: -grad_theta_batch(t, X, y),), "log-likelihood"),
+        ((lambda t, X, y: X.T @ (X @ t - y) / len(y),), "used a = θᵀx"),
+    ]),
+    "logistic_sgd_step": (checks.check_logistic_sgd_step, (logistic_sgd_step,), (stub,), [
+        ((lambda t, x, y, lr: t + lr * grad_theta(t, x, y),), "moved uphill"),
+        ((lambda t, x, y, lr: t - grad_theta(t, x, y),), "learning rate"),
+        ((lambda t, x, y, lr: -lr * grad_theta(t, x, y),), "returned the step"),
+    ]),
+    "linear_backward": (checks.check_linear_backward, (linear_backward,), (stub,), [
+        ((lambda g, x, a: (g @ a, x.T @ g),), "numerator-layout"),
+        ((lambda g, x, a: (g @ a, g.T @ x / len(x)),), "divided by N"),
+        ((lambda g, x, a: (g.T @ x, g @ a),), "swapped"),
+        ((lambda g, x, a: g @ a,), "should return a pair"),
+    ]),
+    "sigmoid_backward": (checks.check_sigmoid_backward, (sigmoid_backward,), (stub,), [
+        ((lambda g, z: g,), "forgot σ′"),
+        ((lambda g, z: g * F.sigmoid(z) * (1 - F.sigmoid(z)),), "applied σ′ to z"),
+        ((lambda g, z: z * (1 - z),), "incoming gradient"),
+    ]),
+    "softmax_ce_backward": (checks.check_softmax_ce_backward, (softmax_ce_backward,), (stub,), [
+        ((lambda b, y: len(y) * softmax_ce_backward(b, y),), "no 1/N"),
+        ((lambda b, y: -softmax_ce_backward(b, y),), "wrong sign"),
+        ((lambda b, y: (b - np.eye(3)[y]) / len(y),), "scores b"),
+        ((lambda b, y: (F.softmax(b, axis=0) - np.eye(3)[y]) / len(y),), "wrong axis"),
+    ]),
+    "nn_backward": (checks.check_nn_backward, (nn_backward,), (stub,), [
+        ((lambda *a: nn_backward(*a, hidden_prime=False),), "forgot σ′ at the hidden layer"),
+        ((lambda *a: nn_backward(*a, keep_bias=True),), "kept the bias unit"),
+        ((lambda *a: (nn_backward(*a)[0].T, nn_backward(*a)[1]),), "transposed"),
+        ((lambda *a: tuple(-g for g in nn_backward(*a)),), "log-likelihood"),
+    ]),
+    "nn_sgd_step": (checks.check_nn_sgd_step, (nn_sgd_step,), (stub,), [
+        ((lambda *a: nn_sgd_step(*a, late_beta=True),), "used β after the update"),
+        ((lambda x, y, al, be, lr: nn_sgd_step(x, y, al, be, -lr),), "moved uphill"),
+        ((lambda x, y, al, be, lr: nn_sgd_step(x, y, al, be, 1.0),), "learning rate"),
+    ]),
+    "two_hidden_backward": (checks.check_two_hidden_backward, (backward_2hidden,), (stub,), [
+        ((lambda *a: backward_2hidden(*a, layer1_prime=False),), "forgot σ′ at layer 1"),
+        ((lambda *a: backward_2hidden(*a, transpose=True),), "transposed"),
+        ((lambda *a: {k: -v for k, v in backward_2hidden(*a).items()},), "log-likelihood"),
+        ((lambda *a: {k: v for k, v in backward_2hidden(*a).items() if k != "b1"},), "no entry for 'b1'"),
+    ]),
+    "numerical_gradient": (checks.check_numerical_gradient, (numerical_gradient,), (stub,), [
+        ((lambda f, t, e: numerical_gradient(f, t, e, lo=0, divisor=1),), "one-sided"),
+        ((lambda f, t, e: numerical_gradient(f, t, e, divisor=1),), "instead of 2ε"),
+        ((numerical_gradient_no_restore,), "θ was changed"),
+        ((lambda f, t, e: numerical_gradient(f, t.copy(), e),), "in place"),
+    ]),
+    "relative_error": (checks.check_relative_error, (relative_error,), (stub,), [
+        ((lambda a, n: np.abs(a - n) / (np.abs(a) + np.abs(n)),), "|a| + |n|"),
+        ((lambda a, n: np.abs(a - n) / np.maximum(np.abs(a), np.abs(n)),), "0/0"),
+        ((lambda a, n: (a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300),), "never negative"),
+    ]),
+    "found_bug": (checks.check_found_bug, found_bug(), (None, None), [
+        (("alpha", (0, 0)), "other one"),
+        (("beta", 2), "near 1"),
+        (("theta", 0), "'alpha' or 'beta'"),
+    ]),
+    "least_squares_gradient": (checks.check_least_squares_gradient, (lambda A, x, t: 2 * A.T @ (A @ x - t),),
+                               (stub,), [
+        ((lambda A, x, t: A.T @ (A @ x - t),), "factor of 2"),
+        ((lambda A, x, t: 2 * A.T @ (t - A @ x),), "wrong sign"),
+        ((lambda A, x, t: 2 * A.T @ A @ x,), "target t is missing"),
+    ]),
+    "matrix_gradient": (checks.check_matrix_gradient, (lambda W, x, t: np.outer(W @ x - t, x),), (stub,), [
+        ((lambda W, x, t: np.outer(x, W @ x - t),), "numerator-layout"),
+        ((lambda W, x, t: 2 * np.outer(W @ x - t, x),), "½ in J"),
+        ((lambda W, x, t: W @ x - t,), "outer product"),
+    ]),
+    "chain_rule_layout": (checks.check_chain_rule_layout, (lambda du_dx, dy_du: du_dx @ dy_du,), (stub,), [
+        ((lambda du_dx, dy_du: dy_du.T @ du_dx.T,), "numerator-layout"),
+        ((lambda du_dx, dy_du: 2 * du_dx @ dy_du,), "constant factor of 2"),
+    ]),
+    "version_a": (checks.check_version_a, (backward_version_a,), (stub,), [
+        ((lambda y: backward_version_a(y, sum_consumers=False),), "missing the sum over consumers"),
+        ((version_a_without_seed,), "initialise dy/dy = 1"),
+        ((lambda y: setattr(y, "grad", 1.0),), "has no .grad"),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_solution_passes(capsys, name):
+    check, solution, _, _ = CASES[name]
+    assert verdict(capsys, check, *solution).startswith(OK)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_stub_is_not_implemented_yet(capsys, name):
+    check, _, blank, _ = CASES[name]
+    assert verdict(capsys, check, *blank).startswith(TODO)
+
+
+@pytest.mark.parametrize("name, k", [(n, k) for n in sorted(CASES) for k in range(len(CASES[n][3]))])
+def test_typical_mistake_is_diagnosed(capsys, name, k):
+    check, _, _, wrongs = CASES[name]
+    args, words = wrongs[k]
+    text = verdict(capsys, check, *args)
+    assert text.startswith(WRONG) and words in text, text
+
+
+def test_every_public_check_has_cases():
+    public = {n for n in checks.__all__ if n.startswith("check_")}
+    assert public == {CASES[n][0].__name__ for n in CASES}
+    assert all(len(CASES[n][3]) >= 2 for n in CASES)
+
+
+def test_other_errors_propagate(capsys):
+    def buggy(b):
+        return undefined_name * b  # noqa: F821
+    with pytest.raises(NameError):
+        checks.check_sigmoid_derivative(buggy)
+    with pytest.raises(ZeroDivisionError):
+        checks.check_chain_rule_1d(lambda x: 1 / 0)
+
+
+def test_stub_inside_a_called_function_names_that_function(capsys):
+    def nn_backward_stub(*args):
+        raise NotImplementedError("nn_backward")
+    text = verdict(capsys, checks.check_nn_sgd_step, lambda *a: nn_backward_stub())
+    assert text.startswith(TODO) and "`nn_backward`" in text
+
+
+def test_missing_return_is_reported(capsys):
+    text = verdict(capsys, checks.check_tanh_derivative, lambda a: None)
+    assert text.startswith(WRONG) and "forget to `return`" in text
+
+
+def test_diagnosis_names_worst_entry_and_size(capsys):
+    text = verdict(capsys, checks.check_matrix_gradient, lambda W, x, t: np.outer(W @ x - t, x) + [[0, 0], [0, 0.5], [0, 0]])
+    assert "1 of 6 entries are wrong; the worst is entry [1, 1]" in text and "off by 0.5" in text
+
+
+def test_check_output_is_deterministic(capsys):
+    first = verdict(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False))
+    assert verdict(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False)) == first
+
+
+# ------------------------------------------------------------ the right answers vs finite differences
+
+def test_chain_rule_references_match_finite_differences():
+    x = checks._CHAIN_X
+    assert np.allclose([fd(lambda v: math.sin(v[()] ** 3), xi) for xi in x], 3 * x**2 * np.cos(x**3))
+    r = checks._two_paths()
+
+    def y(v):
+        u1 = v[0] * v[1]
+        return u1**2 + u1 * math.sin(v[0])
+    assert np.allclose(fd(y, [2.0, 3.0]), [r.dy_dx, r.dy_dz], rtol=1e-7)
+
+
+def test_backward_table_reference_matches_finite_differences():
+    for x, z in checks._BACKWARD_POINTS:
+        rows = dict((k, v) for k, v, _ in checks._backward_rows(x, z))
+        g = fd(lambda v: v[0] * math.sin(v[0] * v[1]) + (v[0] * v[1]) ** 2, [x, z])
+        assert np.allclose([rows["x"], rows["z"]], g, rtol=1e-7)
+        assert np.isclose(rows["t"], fd(lambda t: x * math.sin(t[()]) + t[()] ** 2, x * z), rtol=1e-7)
+
+
+def test_forward_reference_is_the_function():
+    for x, z in checks._FORWARD_POINTS:
+        assert np.isclose(checks._forward_rows(x, z)[-1][1], math.sin(x * z) + x * z / (1 + x * x))
+
+
+def test_logistic_references_match_finite_differences():
+    theta, X, Y = checks._logistic_data()
+
+    def J(t):
+        return np.mean(F.binary_cross_entropy_with_logits(X @ t, Y))
+    assert np.allclose(fd(J, theta), grad_theta_batch(theta, X, Y), rtol=1e-6)
+    assert np.allclose(fd(lambda t: F.binary_cross_entropy_with_logits(X[0] @ t, Y[0]), theta),
+                       grad_theta(theta, X[0], Y[0]), rtol=1e-6)
+
+
+def test_module_references_match_finite_differences():
+    d = checks._module_data()
+    g_x, g_alpha = linear_backward(d.g_a, d.x, d.alpha)
+    assert np.allclose(fd(lambda a: np.sum(d.g_a * (d.x @ a.T)), d.alpha), g_alpha)
+    assert np.allclose(fd(lambda x: np.sum(d.g_a * (x @ d.alpha.T)), d.x), g_x)
+    a = np.log(d.z / (1 - d.z))
+    assert np.allclose(fd(lambda v: np.sum(d.g_z * F.sigmoid(v)), a), sigmoid_backward(d.g_z, d.z), rtol=1e-6)
+    J = lambda b: np.mean(F.softmax_cross_entropy(b, d.labels))  # noqa: E731
+    assert np.allclose(fd(J, d.b), softmax_ce_backward(d.b, d.labels), rtol=1e-6)
+
+
+def test_network_references_match_finite_differences():
+    X, Y, alpha, beta = checks._nn_data()
+    o = checks._one_hidden(X[0], Y[0], alpha, beta)
+    g_alpha, g_beta = checks._nn_backward(o, Y[0], beta)
+    assert np.allclose(fd(lambda a: checks._one_hidden(X[0], Y[0], a, beta).J, alpha), g_alpha, rtol=1e-6)
+    assert np.allclose(fd(lambda b: checks._one_hidden(X[0], Y[0], alpha, b).J, beta), g_beta, rtol=1e-6)
+    X2, Y2, p = checks._two_hidden_data()
+    o2 = bp.models.nn_forward(X2[0], Y2[0], p)
+    for key, expected, _ in checks._two_hidden_rows(o2, Y2[0], p):
+        def J(v, key=key):
+            return bp.models.nn_forward(X2[0], Y2[0], {**p, key: v}).J
+        assert np.allclose(fd(J, p[key]), expected, rtol=1e-6, atol=1e-9), key
+
+
+def test_gradcheck_and_matrix_references():
+    theta, f, grad = checks._gradcheck_problem()
+    assert np.allclose(fd_in_place(f, theta), grad(), rtol=1e-7)
+    d = checks._matrix_data()
+    assert np.allclose(fd(lambda x: np.sum((d.A @ x - d.t) ** 2), d.x), 2 * d.A.T @ (d.A @ d.x - d.t))
+    assert np.allclose(fd(lambda W: 0.5 * np.sum((W @ d.x - d.t) ** 2), d.W), np.outer(d.W @ d.x - d.t, d.x))
+    # denominator layout: entry [p, n] of ∂y/∂x is ∂y_n/∂x_p; y = V u with u = U x has ∂u/∂x = Uᵀ, ∂y/∂u = Vᵀ
+    U, V = d.du_dx.T, d.dy_du.T
+    rows = np.array([fd(lambda x, n=n: (V @ U @ x)[n], np.ones(4)) for n in range(2)]).T
+    assert np.allclose(rows, d.du_dx @ d.dy_du)
+
+
+def test_mystery_bug_is_where_the_check_says():
+    f, params, grads = checks.mystery_gradients()
+    for name in params:
+        numeric = fd_in_place(f, params[name])
+        bad = ~np.isclose(grads[name], numeric, rtol=1e-6, atol=1e-9)
+        assert [tuple(i) for i in np.argwhere(bad)] == ([(checks._BUG[1],)] if name == checks._BUG[0] else [])
