@@ -22,3 +22,9 @@ from .data import (
 )
 from .tables import forward_backward_table, backward_steps
 from .draw import draw_graph
+from .models import (
+    LogisticRegression, OneHiddenLayerNet, TwoHiddenLayerNet, NNForward,
+    init_params, model_from_params, nn_forward, nn_backward,
+)
+from .training import sgd, History
+from . import modules

@@ -17,17 +17,20 @@ at the marker's indentation:
   assigns, in order (so later check cells still run);
 * in a markdown cell:  ``*Your answer here.*``.
 
-A cell tagged ``solution-only`` is left out of the exercise.  The blank copy is then executed
+A cell tagged ``solution-only`` is left out of the exercise.  The job first executes each
+solution in place and stops if any check in it does not print ✓; then the blank copy is executed
 and stored: its check cells print "not implemented yet", and nbval verifies it like any notebook.
 
 Live copies.  In each lecture notebook ``notebooks/NN_name.ipynb`` the code cells tagged
 ``live`` (typed by the lecturer in class; no later cell may depend on them) are emptied, leaving
-a ``# LIVE`` prompt and the cell's leading comment lines; the copy is executed and stored in
-``notebooks/live/``.  Notebooks without live cells get no copy.
+a ``# LIVE`` prompt that says where the full cell is (``code cell N of ../NN_name.ipynb``) and the
+cell's leading comment lines; the copy is executed and stored in ``notebooks/live/``.  Notebooks
+without live cells get no copy.
 
-``--check`` regenerates nothing and exits with status 1 if a generated notebook is missing,
-left over, not executed, or differs from its source in any cell's type, id, source or
-metadata.  Its stored outputs are then verified by nbval, which re-runs every notebook.
+``--check`` writes nothing and exits with status 1 if a generated notebook is missing, left
+over, not executed, or differs from its source in any cell's type, id, source or metadata, or
+if a solution is not executed or stores a failing check.  Stored outputs themselves are
+verified by nbval, which re-runs every notebook under ``make test``.
 """
 import argparse
 import ast
@@ -195,24 +198,26 @@ def exercise_from_solution(nb, source_name):
 
 # --------------------------------------------------------------------- live copies
 
-def live_prompt(source):
-    """What stays of a live cell: the LIVE prompt and the cell's leading comment lines."""
+def live_prompt(source, where=""):
+    """What stays of a live cell: the LIVE prompt (saying `where` the full cell is) and its leading comments."""
     comments = []
     for line in source.split("\n"):
         if not line.startswith("#"):
             break
         comments.append(line)
-    return "\n".join([LIVE_PROMPT] + comments)
+    return "\n".join([LIVE_PROMPT + (f" The full cell is {where}." if where else "")] + comments)
 
 
 def live_from_lecture(nb, source_name):
     """The unexecuted live-coding copy of a lecture notebook, or None if it has no live cells."""
-    cells, emptied = [], 0
+    cells, emptied, number = [], 0, 0
     for cell in nb.cells:
         cell = _blank(cell)
-        if cell.cell_type == "code" and LIVE in _tags(cell):
-            cell.source = live_prompt(cell.source)
-            emptied += 1
+        if cell.cell_type == "code":
+            number += 1
+            if LIVE in _tags(cell):
+                cell.source = live_prompt(cell.source, f"code cell {number} of ../{Path(source_name).name}")
+                emptied += 1
         cells.append(cell)
     return _derived(nb, cells, source_name, "live") if emptied else None
 
@@ -220,19 +225,36 @@ def live_from_lecture(nb, source_name):
 # --------------------------------------------------------------------- the two jobs
 
 JOBS = {
-    # job: (source folder, source glob, target folder, transform)
-    "exercises": ("solutions", "*.ipynb", "exercises", exercise_from_solution),
-    "live": ("notebooks", "[0-9][0-9]_*.ipynb", "notebooks/live", live_from_lecture),
+    # job: (source folder, source glob, target folder, transform, sources are executed and must pass)
+    "exercises": ("solutions", "*.ipynb", "exercises", exercise_from_solution, True),
+    "live": ("notebooks", "[0-9][0-9]_*.ipynb", "notebooks/live", live_from_lecture, False),
 }
+
+
+def _sources(job, root):
+    source_dir, pattern = JOBS[job][:2]
+    return sorted((root / source_dir).glob(pattern))
+
+
+def _not_executed(nb):
+    return any(c.cell_type == "code" and c.execution_count is None for c in nb.cells)
+
+
+def failed_checks(nb):
+    """The stored verdicts of `nb` that are not a pass: lines starting with ✗ or "○ not implemented yet"."""
+    from .checks import TODO, WRONG
+
+    return [line for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
+            for line in o.text.splitlines() if line.startswith((WRONG, TODO))]
 
 
 def planned(job, root):
     """{target path: unexecuted notebook} for one job under the repository `root`."""
     import nbformat
 
-    source_dir, pattern, target_dir, transform = JOBS[job]
+    source_dir, _, target_dir, transform, _ = JOBS[job]
     plan = {}
-    for source in sorted((root / source_dir).glob(pattern)):
+    for source in _sources(job, root):
         nb = transform(nbformat.read(source, as_version=4), f"{source_dir}/{source.name}")
         if nb is not None:
             plan[root / target_dir / source.name] = nb
@@ -246,6 +268,18 @@ def _inputs(nb):
     return cells, nb.metadata.get("backproplib")
 
 
+def _first_difference(stored, wanted):
+    """Where two `_inputs` records first differ, in words; '' if they are equal."""
+    (cells, meta), (want_cells, want_meta) = stored, wanted
+    if meta != want_meta:
+        return "notebook metadata"
+    for i, (have, want) in enumerate(zip(cells, want_cells)):
+        if have != want:
+            part = next(p for p, a, b in zip(("type", "id", "source", "metadata"), have, want) if a != b)
+            return f"cell {i}: {part}"
+    return f"{len(cells)} cells instead of {len(want_cells)}" if len(cells) != len(want_cells) else ""
+
+
 def stale(job, root):
     """Problems with the stored output of `job`, one line each; empty when it is up to date."""
     import nbformat
@@ -254,23 +288,39 @@ def stale(job, root):
     target_dir = root / JOBS[job][2]
     problems = [f"{p.relative_to(root)}: left over (no source produces it)"
                 for p in sorted(target_dir.glob("*.ipynb")) if p not in plan]
+    if JOBS[job][4]:
+        for source in _sources(job, root):
+            nb = nbformat.read(source, as_version=4)
+            failures = failed_checks(nb)
+            if _not_executed(nb) or failures:
+                problems.append(f"{source.relative_to(root)}: " + (f"a check does not pass: {failures[0]}"
+                                                                   if failures else "not executed"))
     for path, nb in plan.items():
         name = path.relative_to(root)
         if not path.exists():
             problems.append(f"{name}: missing")
             continue
         stored = nbformat.read(path, as_version=4)
-        if _inputs(stored) != _inputs(nb):
-            problems.append(f"{name}: differs from {nb.metadata['backproplib']['generated_from']}")
-        elif any(c.cell_type == "code" and c.execution_count is None for c in stored.cells):
+        difference = _first_difference(_inputs(stored), _inputs(nb))
+        if difference:
+            problems.append(f"{name}: differs from {nb.metadata['backproplib']['generated_from']} ({difference})")
+        elif _not_executed(stored):
             problems.append(f"{name}: not executed")
     return problems
 
 
 def generate(job, root, log=print):
-    """Write and execute every notebook of `job`; remove left-over ones. Returns the paths written."""
+    """Execute the sources if the job says so; write and execute every generated notebook of `job`;
+    remove left-over ones.  Returns the paths written."""
     import nbformat
 
+    if JOBS[job][4]:
+        for source in _sources(job, root):
+            log(f"executing {source.relative_to(root)}")
+            failures = failed_checks(execute_notebook(source))
+            if failures:
+                raise AuthoringError(f"{source.relative_to(root)}: a solution must pass its checks, but "
+                                     + "\n".join(failures))
     plan = planned(job, root)
     target_dir = root / JOBS[job][2]
     for path in sorted(target_dir.glob("*.ipynb")):

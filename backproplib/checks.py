@@ -14,7 +14,8 @@ with the lecture's formula on fixed inputs and prints one verdict:
 
 Any other exception raised by the learner's code propagates, so a real bug shows its
 traceback.  Checkers print and return None.  The right answers are closed forms written
-here, independent of the package's models; the tests hold each against finite differences.
+here (the package's models supply only forward passes); the tests hold each one against
+central finite differences.
 """
 import copy
 import functools
@@ -38,14 +39,16 @@ __all__ = [
     "check_version_a",
 ]
 
+OK, WRONG, TODO = "✓", "✗", "○ not implemented yet"     # how each verdict line starts
+
 # the lecture's minimised loss: the slides' J is a log-likelihood, we minimise its negative
 _LOG_LIKELIHOOD_SIGN = ("wrong sign — this is the gradient of the slides' log-likelihood "
-                       "y* log y + (1 − y*) log(1 − y); we minimise its negative, the cross-entropy, "
-                       "so dJ/db = y − y*")
+                        "y* log y + (1 − y*) log(1 − y); we minimise its negative, the cross-entropy, "
+                        "so dJ/db = y − y*")
 _FORGOT_SUM = ("missing the sum over consumers: {v} is an input of both {u} and {w}, so dJ/d{v} "
-              "adds one term per consumer (chain rule: dy/dv = Σ_i dy/du_i · du_i/dv)")
+               "adds one term per consumer (chain rule: dy/dv = Σ_i dy/du_i · du_i/dv)")
 _DENOMINATOR = ("in denominator layout (this course's convention) a gradient has the shape of the "
-               "variable it differentiates with respect to")
+                "variable it differentiates with respect to")
 
 
 # ------------------------------------------------------------------- verdict machinery
@@ -65,11 +68,11 @@ def _checker(check):
         try:
             verdict = check(*args, **kwargs)
         except _Todo as todo:
-            print(f"○ not implemented yet — {todo}")
+            print(f"{TODO} — {todo}")
         except _Wrong as wrong:
-            print(f"✗ {wrong}")
+            print(f"{WRONG} {wrong}")
         else:
-            print(f"✓ {verdict}")
+            print(f"{OK} {verdict}")
     return run
 
 

@@ -84,17 +84,6 @@ class Var:
         self.name = name
         self._index = next(_creation_counter)
 
-    @classmethod
-    def _result(cls, value, inputs, op, aux=None):
-        """The node u = op(inputs), built without __init__'s checks (the hot path)."""
-        node = cls.__new__(cls)
-        if type(value) is not float and np.ndim(value) == 0:
-            value = float(value)
-        node.value, node.grad, node.inputs, node.op, node.aux = value, None, inputs, op, aux
-        node.name = None
-        node._index = next(_creation_counter)
-        return node
-
     def named(self, name):
         """Give this node a name for tables and drawings; returns the node itself."""
         self.name = name
@@ -174,6 +163,8 @@ def _as_float64(value, operation):
     """A Python float for a scalar, else a float64 array (a copy); anything else is an error."""
     if type(value) is float:
         return value
+    if type(value) is int and -2**63 <= value < 2**63:
+        return float(value)
     if isinstance(value, Var):
         raise TypeError(f"{operation}: got a Var where a number or an array was expected")
     arr = np.asarray(value)
@@ -186,46 +177,70 @@ def _as_float64(value, operation):
 
 def constant(value):
     """A leaf for a fixed number, such as the 3 in u2 = 3t; tables print it by its value."""
-    node = Var(value)
-    node.op, node.aux = CONSTANT, node.value
-    return node
+    value = _as_float64(value, "Var")
+    return _node(value, (), CONSTANT, value)
 
 
 def _node_of(x):
     return x if type(x) is Var else constant(x)
 
 
+_new_var = object.__new__
+
+
+def _node(value, inputs, op, aux=None):
+    """The node u = op(inputs) holding `value`, built without __init__'s checks (the hot path)."""
+    node = _new_var(Var)
+    node.value = value
+    node.grad = None
+    node.inputs = inputs
+    node.op = op
+    node.aux = aux
+    node.name = None
+    node._index = next(_creation_counter)
+    return node
+
+
+def _array_node(value, inputs, op, aux=None):
+    """`_node` for a numpy result: a 0-d result becomes a Python float (the scalar fast path)."""
+    return _node(float(value) if np.ndim(value) == 0 else value, inputs, op, aux)
+
+
 # ------------------------------------------------------------ forward machinery
 
 def _unary(op, x, aux=None):
     """u = op(x): Python floats take the fast path; arrays raise on overflow or NaN."""
-    x = _node_of(x)
+    if type(x) is not Var:
+        x = constant(x)
     v = x.value
     if type(v) is float:
         try:
-            return Var._result(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
+            return _node(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"{op.name}: {err} at input {v!r}") from None
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
-            return Var._result(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
+            return _array_node(op.forward(v) if aux is None else op.forward(v, aux), (x,), op, aux)
         except FloatingPointError as err:
             raise ValueError(f"{op.name}: {err} for an input of shape {v.shape}") from None
 
 
 def _binary(op, a, b):
     """u = op(a, b) with numpy broadcasting, allowed only where the result has an operand's shape."""
-    a, b = _node_of(a), _node_of(b)
+    if type(a) is not Var:
+        a = constant(a)
+    if type(b) is not Var:
+        b = constant(b)
     av, bv = a.value, b.value
     if type(av) is float and type(bv) is float:
         try:
-            return Var._result(op.forward(av, bv), (a, b), op)
+            return _node(op.forward(av, bv), (a, b), op)
         except ZeroDivisionError:
             raise ValueError(f"{op.name}: division by zero ({av!r} / {bv!r})") from None
     _check_broadcast(op.name, np.shape(av), np.shape(bv))
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
-            return Var._result(op.forward(av, bv), (a, b), op)
+            return _array_node(op.forward(av, bv), (a, b), op)
         except FloatingPointError as err:
             raise ValueError(f"{op.name}: {err} for shapes {np.shape(av)} and {np.shape(bv)}") from None
 
@@ -472,7 +487,7 @@ def _reduce(op, x, axis):
     if axis is not None and not -np.ndim(x.value) <= axis < np.ndim(x.value):
         raise ValueError(f"{op.name}: axis {axis} is out of range for shape {x.shape}")
     if type(x.value) is float:
-        return Var._result(x.value, (x,), op, axis)
+        return _node(x.value, (x,), op, axis)
     return _unary(op, x, axis)
 
 
@@ -496,7 +511,7 @@ def matmul(a, b):
     if inner_a != inner_b:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned "
                          f"(inner dimensions {inner_a} and {inner_b} differ)")
-    return Var._result(_matmul_forward(a.value, b.value), (a, b), MATMUL)
+    return _array_node(_matmul_forward(a.value, b.value), (a, b), MATMUL)
 
 
 def softmax_cross_entropy(a, labels):
@@ -515,7 +530,7 @@ def softmax_cross_entropy(a, labels):
     else:
         onehot[np.arange(probs.shape[0]), labels] = 1.0
     loss = float(np.mean(F.softmax_cross_entropy(a.value, labels)))
-    return Var._result(loss, (a,), SOFTMAX_CE, (probs, onehot))
+    return _node(loss, (a,), SOFTMAX_CE, (probs, onehot))
 
 
 def sigmoid_cross_entropy(b, y_star):
@@ -530,7 +545,7 @@ def sigmoid_cross_entropy(b, y_star):
     y_star_arr = np.asarray(y_star, dtype=np.float64)
     loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr)))
     y = F.sigmoid(b.value)
-    return Var._result(loss, (b,), SIGMOID_CE, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
+    return _node(loss, (b,), SIGMOID_CE, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
 
 
 # ---------------------------------------------------------------------------- backward
@@ -594,12 +609,12 @@ def backward(y, version="B", seed=None):
     return order
 
 
-def _accumulate(total, c, v):
-    """total + c, with c first summed back to v's shape if broadcasting stretched v
+def _fitted(c, v):
+    """The contribution c summed back to v's shape if broadcasting stretched v
     (and made a Python float again where v holds a float)."""
-    if type(c) is not float and (type(v.value) is float or np.shape(c) != np.shape(v.value)):
-        c = _fit(c, np.shape(v.value))
-    return c if total is None else total + c
+    if type(v.value) is float or np.shape(c) != np.shape(v.value):
+        return _fit(c, np.shape(v.value))
+    return c
 
 
 def contribution(u, slot, g):
@@ -608,7 +623,8 @@ def contribution(u, slot, g):
     Summed back to v_j's shape exactly as both backward versions add it (the
     step-by-step tables replay the backward pass with it).
     """
-    return _accumulate(None, u.op.partials[slot][1](u, g), u.inputs[slot])
+    c = u.op.partials[slot][1](u, g)
+    return c if type(c) is float else _fitted(c, u.inputs[slot])
 
 
 def _backward_b(y, order, seed):
@@ -616,9 +632,13 @@ def _backward_b(y, order, seed):
         node.grad = None
     y.grad = seed
     for u in reversed(order):
-        g = u.grad
-        for v, (_, vjp) in zip(u.inputs, u.op.partials if u.inputs else ()):
-            v.grad = _accumulate(v.grad, vjp(u, g), v)
+        if u.inputs:
+            g = u.grad
+            for v, (_, vjp) in zip(u.inputs, u.op.partials):
+                c = vjp(u, g)
+                if type(c) is not float:
+                    c = _fitted(c, v)
+                v.grad = c if v.grad is None else v.grad + c
 
 
 def consumers(order):
@@ -642,5 +662,6 @@ def _backward_a(y, order, seed):
             continue
         total = None
         for u, slot in users[v]:
-            total = _accumulate(total, u.op.partials[slot][1](u, u.grad), v)
+            c = contribution(u, slot, u.grad)
+            total = c if total is None else total + c
         v.grad = total

@@ -45,9 +45,9 @@ __all__ = [
 ]
 
 LogisticForward = namedtuple("LogisticForward", "x a y_hat J")
-LogisticForward.__doc__ = """Case 1's forward quantities: x (with x_0 = 1), a = θᵀx, ŷ, J (None without labels)."""
+LogisticForward.__doc__ = """Case 1's forward quantities: x (with x_0 = 1), a = θᵀx, ŷ and J (None without y)."""
 NNForward = namedtuple("NNForward", "x a z b y_hat J")
-NNForward.__doc__ = """The object o of Algorithm 1: x and z include x_0 = 1 and z_0 = 1; J is None without labels."""
+NNForward.__doc__ = """The object o of Algorithm 1; x and z include x_0 = 1 and z_0 = 1; J is None without y."""
 NN2Forward = namedtuple("NN2Forward", "x a1 z1 a2 z2 b y_hat J")
 NN2Forward.__doc__ = """Forward quantities of the 2-hidden-layer net; J is None without labels."""
 
@@ -59,7 +59,7 @@ _SOFTMAX = _Output(softmax_cross_entropy_forward, softmax_cross_entropy_backward
 
 
 class _Model:
-    """Shared machinery; subclasses define the parameters and the hidden part of the forward/backward."""
+    """Shared machinery; subclasses define the parameters and the layers up to the scores b."""
 
     kind = None           # the name init_params knows the class by
     param_names = ()
@@ -134,7 +134,8 @@ class _Model:
             raise ValueError(f"{operation}: x has shape {X.shape}, so labels need shape {X.shape[:-1]}, "
                              f"got {y_star.shape}")
         if y_star.dtype.kind not in "biuf":
-            raise ValueError(f"{operation}: binary labels y* must be the numbers 0 or 1, got dtype {y_star.dtype}")
+            raise ValueError(f"{operation}: binary labels y* must be the numbers 0 or 1, "
+                             f"got dtype {y_star.dtype}")
         is_label = (y_star == 0) | (y_star == 1)
         if not np.all(is_label):
             raise ValueError(f"{operation}: binary labels y* must be 0 or 1, got {np.unique(y_star[~is_label])[:5]}")
@@ -143,8 +144,8 @@ class _Model:
 
     # ------------------------------------------------------------ NNFORWARD / NNBACKWARD, unchecked
     def forward_prepared(self, x, y):
-        """NNFORWARD on prepared input: the hidden layers, then ŷ and J (J is None if y is None)."""
-        h = self._hidden_forward(x)
+        """NNFORWARD on prepared input: the layers up to the scores b, then ŷ and J (None if y is None)."""
+        h = self._scores_forward(x)
         if y is None:
             return self.Record(*h, self._output.probabilities(h[-1]), None)
         J, (y_hat, _) = self._output.loss_forward(h[-1], y)
@@ -157,7 +158,7 @@ class _Model:
         comes out already multiplied by the learning rate (sgd uses this).
         """
         g_b = self._output.loss_backward((o.y_hat, y), g_J)     # dJ/db = ŷ − y* (/ N for a batch)
-        return self._hidden_backward(x, o, g_b)
+        return self._scores_backward(x, o, g_b)
 
     def decide(self, y_hat):
         """Predicted labels from ŷ: 1 where ŷ ≥ 0.5 (binary), else the most probable class."""
@@ -239,11 +240,11 @@ class LogisticRegression(_Model):
             raise ValueError(f"LogisticRegression: theta must have shape (M+1,) or (K, M+1), got {theta.shape}")
         return theta.shape[-1] - 1, (theta.shape[0] if theta.ndim == 2 else None)
 
-    def _hidden_forward(self, x):
+    def _scores_forward(self, x):
         a, _ = linear_forward(x, self.params["theta"])        # a = Σ_j θ_j x_j
         return x, a
 
-    def _hidden_backward(self, x, o, g_a):
+    def _scores_backward(self, x, o, g_a):
         _, g_theta = linear_backward(g_a, (x, self.params["theta"]), need_g_x=False)   # dJ/dθ_j = dJ/da · x_j
         return (g_theta,)
 
@@ -280,14 +281,14 @@ class OneHiddenLayerNet(_Model):
                              f"got {alpha.shape} and {beta.shape}")
         return alpha.shape[1] - 1, alpha.shape[0], (beta.shape[0] if beta.ndim == 2 else None)
 
-    def _hidden_forward(self, x):
+    def _scores_forward(self, x):
         a, _ = linear_forward(x, self.params["alpha"])       # a_j = Σ_i α_ji x_i
         z, _ = sigmoid_forward(a)                             # z_j = σ(a_j)
         z = prepend_one(z)                                    # z_0 = 1
         b, _ = linear_forward(z, self.params["beta"])        # b = Σ_j β_j z_j
         return x, a, z, b
 
-    def _hidden_backward(self, x, o, g_b):
+    def _scores_backward(self, x, o, g_b):
         g_z, g_beta = linear_backward(g_b, (o.z, self.params["beta"]))            # dJ/dβ, dJ/dz
         g_a = sigmoid_backward(g_z[..., 1:], o.z[..., 1:])                        # z_0 = 1 is constant
         _, g_alpha = linear_backward(g_a, (x, self.params["alpha"]), need_g_x=False)  # dJ/dα
@@ -329,7 +330,7 @@ class TwoHiddenLayerNet(_Model):
         return (alpha1.shape[0], alpha1.shape[1], alpha2.shape[1],
                 beta.shape[1] if beta.ndim == 2 else None)
 
-    def _hidden_forward(self, x):
+    def _scores_forward(self, x):
         p = self.params
         a1, _ = affine_forward(x, p["alpha1"], p["b1"])       # a1 = α1ᵀ x + b1
         z1, _ = sigmoid_forward(a1)
@@ -338,7 +339,7 @@ class TwoHiddenLayerNet(_Model):
         b, _ = affine_forward(z2, p["beta"], p["beta0"])      # b = βᵀ z2 + β0
         return x, a1, z1, a2, z2, b
 
-    def _hidden_backward(self, x, o, g_b):
+    def _scores_backward(self, x, o, g_b):
         p = self.params
         g_z2, g_beta, g_beta0 = affine_backward(g_b, (o.z2, p["beta"]))
         g_a2 = sigmoid_backward(g_z2, o.z2)
@@ -373,6 +374,8 @@ def init_params(kind, *sizes, K=None, init="random", seed=0, scale=0.1):
     if len(sizes) != len(cls.size_names) or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
         raise ValueError(f"init_params: {kind} takes positive integer sizes {', '.join(cls.size_names)}, "
                          f"got {sizes}")
+    if not (isinstance(scale, (int, float, np.number)) and 0 < scale < np.inf):
+        raise ValueError(f"init_params: scale must be a positive finite number, got {scale!r}")
     shapes = cls.shapes(*sizes, K=K)
     if init == "zeros":
         return {n: np.zeros(s) for n, s in shapes.items()}

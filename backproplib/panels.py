@@ -109,7 +109,11 @@ class _LivePanel:
 
     # ----------------------------------------------------------------- training
     def _on_click(self, _button):
-        self.train()
+        """The Train button: as `train()`, but a failure is shown in the status line, not lost in a log."""
+        try:
+            self.train()
+        except ValueError as err:
+            self._set_status(f"training stopped: {err}")
 
     def _new_loss_curves(self, epochs):
         self.loss_ax.clear()
@@ -146,7 +150,8 @@ class _LivePanel:
         self.history = history
         last = history[-1]
         self.summary = (f"epoch {last['epoch']}/{epochs}  γ = {lr:.3g}  "
-                        f"train J = {last['train_cross_entropy']:.4f}  test J = {last['test_cross_entropy']:.4f}  "
+                        f"train J = {last['train_cross_entropy']:.4f}  "
+                        f"test J = {last['test_cross_entropy']:.4f}  "
                         f"train error = {last['train_error']:.3f}  test error = {last['test_error']:.3f}")
         self._set_status(self.summary)
         return history
@@ -193,7 +198,8 @@ class ThetaSliders(_LivePanel):
         """Move all three sliders to θ (widening a slider's range if θ_j lies outside); one redraw."""
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (3,):
-            raise ValueError(f"ThetaSliders.set_theta: θ must have 3 entries (θ₀, θ₁, θ₂), got shape {theta.shape}")
+            raise ValueError(f"ThetaSliders.set_theta: θ must have 3 entries (θ₀, θ₁, θ₂), "
+                             f"got shape {theta.shape}")
         self._move_sliders(theta)
         return self.update(theta)
 
@@ -215,6 +221,8 @@ class ThetaSliders(_LivePanel):
         self.model.params["theta"][...] = theta
         self.result = self._evaluate()
         self.boundary.update(self.model.predict_proba(self.boundary.grid.points))
+        r = self.result
+        self.boundary_ax.set_title(f"J = {r['J']:.4f}   training error = {r['error']:.3f}", fontsize=10)
         self._set_status(self.text)
         self.render()
         self.last_update_seconds = time.perf_counter() - start
@@ -224,7 +232,6 @@ class ThetaSliders(_LivePanel):
         J, grads = self.model.loss_and_gradients(self.split.X_train, self.split.y_train)
         theta = self.model.params["theta"].copy()
         error = self.model.error_rate(self.split.X_train, self.split.y_train)
-        self.boundary_ax.set_title(f"J = {J:.4f}   training error = {error:.3f}", fontsize=10)
         return {"theta": theta, "J": float(J), "gradient": grads["theta"].copy(), "error": error}
 
     @property
@@ -255,21 +262,24 @@ class TrainingPanel(_LivePanel):
     """Train a 1- or 2-hidden-layer sigmoid network on a 2-D data set, watching it learn.
 
     Controls: data set (XOR, moons, spirals), hidden layers (1 or 2), hidden units
-    per layer, the initial weight range ±s, learning rate γ, epochs, Train.  Every k epochs the train/test loss
-    curves and the decision boundary are redrawn and the progress bar moves.
+    per layer, the initial weight range ±s, learning rate γ, epochs, Train.  Every
+    k epochs the train/test loss curves and the decision boundary are redrawn and
+    the progress bar moves.
     After `train()`: `history`, `model`, `split`, `summary`, `seconds_per_epoch`.
     """
 
     def __init__(self, dataset="moons", hidden_layers=1, hidden_units=8, learning_rate=0.5, epochs=30,
                  init_scale=1.0, n=200, seed=0):
         if dataset not in PANEL_DATASETS:
-            raise ValueError(f"TrainingPanel: dataset must be one of {', '.join(PANEL_DATASETS)}, got {dataset!r}")
+            raise ValueError(f"TrainingPanel: dataset must be one of {', '.join(PANEL_DATASETS)}, "
+                             f"got {dataset!r}")
         self.n, self.seed = n, seed
         self.dataset = widgets.Dropdown(options=PANEL_DATASETS, value=dataset, description="data set")
-        self.hidden_layers = widgets.Dropdown(options=(1, 2), value=hidden_layers, description="hidden layers")
+        self.hidden_layers = widgets.Dropdown(options=(1, 2), value=hidden_layers,
+                                              description="hidden layers")
         self.hidden_units = widgets.IntSlider(value=hidden_units, min=1, max=32, description="hidden units")
-        self.init_scale = widgets.FloatSlider(value=init_scale, min=0.0, max=2.0, step=0.1, description="init ±",
-                                              readout_format=".1f")
+        self.init_scale = widgets.FloatSlider(value=init_scale, min=0.0, max=2.0, step=0.1,
+                                              description="init ±", readout_format=".1f")
         super().__init__([widgets.HBox([self.dataset, self.hidden_layers]),
                           widgets.HBox([self.hidden_units, self.init_scale])], learning_rate, epochs)
         self.model = None
@@ -297,9 +307,10 @@ class TrainingPanel(_LivePanel):
         Weights are drawn from U(−s, s) with s the "init ±" control (s = 0: all zeros), biases 0.
         """
         units, scale = self.hidden_units.value, self.init_scale.value
+        start = {"init": "zeros"} if scale == 0 else {"init": "random", "seed": self.seed, "scale": scale}
         if self.hidden_layers.value == 1:
-            return models.OneHiddenLayerNet(2, units, seed=self.seed, scale=scale)
-        return models.TwoHiddenLayerNet(2, units, units, seed=self.seed, scale=scale)
+            return models.OneHiddenLayerNet(2, units, **start)
+        return models.TwoHiddenLayerNet(2, units, units, **start)
 
     def train(self):
         """Build the network, run Algorithm 1, redraw as it goes; returns the history."""

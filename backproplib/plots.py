@@ -17,11 +17,13 @@ __all__ = [
 ]
 
 CLASS_COLORS = ("#2f6db5", "#e07b16")   # y* = 0 blue, y* = 1 orange (colour-blind safe pair)
-PROBABILITY_CMAP = LinearSegmentedColormap.from_list("p_y1", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]])
+# p(y = 1 | x) in ten bands of 0.1, blue through white to orange: level sets are easy to read off
+PROBABILITY_CMAP = LinearSegmentedColormap.from_list("p_y1", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]],
+                                                     N=10)
 
 Grid = namedtuple("Grid", "points shape extent")
-Grid.__doc__ = """Points covering a 2-D data set: `points` (G, 2) row by row, the image `shape` (rows, columns)
-and its `extent` (x_min, x_max, y_min, y_max) for imshow."""
+Grid.__doc__ = """Points covering a 2-D data set: `points` (G, 2) row by row, the image `shape`
+(rows, columns) and its `extent` (x_min, x_max, y_min, y_max) for imshow."""
 
 
 def grid_over(X, steps=100, margin=0.3):
@@ -52,21 +54,23 @@ def _positive_class_probability(proba, grid):
 class BoundaryView:
     """Two-class data over the model's p(y = 1 | x), with the decision boundary p = 0.5 drawn as a line.
 
-    White background means p = 0.5; the deeper the colour, the surer the model.
+    The background shows p in bands of 0.1: pale next to the boundary, the deeper
+    the colour the surer the model.
     Call `update(model.predict_proba(view.grid.points))` after every change of parameters.
     """
 
     def __init__(self, ax, X, y, grid=None, steps=100):
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
         if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
-            raise ValueError(f"BoundaryView: needs X of shape (N, 2) and N labels, got {X.shape} and {y.shape}")
+            raise ValueError(f"BoundaryView: needs X of shape (N, 2) and N labels, "
+                             f"got {X.shape} and {y.shape}")
         if not np.all((y == 0) | (y == 1)):
             raise ValueError(f"BoundaryView: draws two classes, labels 0 and 1; got labels {np.unique(y)}")
         self.ax = ax
         self.grid = grid_over(X, steps) if grid is None else grid
         self.image = ax.imshow(np.full(self.grid.shape, 0.5), origin="lower", extent=self.grid.extent,
                                cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0, alpha=0.75,
-                               interpolation="bilinear", aspect="auto")
+                               interpolation="bilinear", interpolation_stage="data", aspect="auto")
         self.points = [ax.scatter(X[y == label, 0], X[y == label, 1], s=14, color=CLASS_COLORS[label],
                                   edgecolors="black", linewidths=0.4, label=f"y* = {label}")
                        for label in (0, 1)]

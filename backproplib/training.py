@@ -40,13 +40,26 @@ def _evaluate(model, x, y):
     return float(o.J), float(np.mean(model.decide(o.y_hat) != y))
 
 
+def _is_count(v, least):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= least
+
+
 def _check_settings(epochs, lr, batch_size):
-    if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
+    if not _is_count(epochs, 0):
         raise ValueError(f"sgd: epochs must be a non-negative integer, got {epochs!r}")
-    if not (isinstance(lr, (int, float, np.number)) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.number)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"sgd: the learning rate γ must be a positive finite number, got {lr!r}")
-    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
+    if not _is_count(batch_size, 1):
         raise ValueError(f"sgd: batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _prepared_set(model, X, y, which):
+    """A data set checked once against the model and prepared for the loop (a non-empty batch)."""
+    x, y = model.prepare(X, y, f"sgd ({which} data)")
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"sgd: {which} data must be a non-empty batch of shape (N, {model.M}), "
+                         f"got shape {np.shape(X)}")
+    return x, y
 
 
 def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, shuffle=False, seed=0,
@@ -56,19 +69,17 @@ def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, sh
     batch_size=1 is Algorithm 1 exactly: one update per example, in data order
     (or in a fresh permutation each epoch from a generator seeded by `seed` if
     `shuffle`).  batch_size=B > 1 updates on the mean gradient of each run of
-    B examples instead.  After every epoch the mean cross-entropy J_D and the
-    error rate are recorded for the training data and, if given, the test
+    B examples instead (the last run may be shorter).  The backward pass is
+    seeded with dJ/dJ = γ, so the gradients arrive already multiplied by the
+    learning rate γ = `lr`.  After every epoch the mean cross-entropy J_D and
+    the error rate are recorded for the training data and, if given, the test
     data; then `callback(epoch, history)` is called, and training stops if it
     returns False.  Inputs are checked once here, never inside the loop.
     """
     _check_settings(epochs, lr, batch_size)
     model.set_params(model.params)
-    X, y = model.prepare(X_train, y_train, "sgd (training data)")
-    if X.ndim != 2:
-        raise ValueError(f"sgd: training data must be a batch of shape (N, {model.M}), got {np.shape(X_train)}")
-    test = None if X_test is None else model.prepare(X_test, y_test, "sgd (test data)")
-    if test is not None and test[0].ndim != 2:
-        raise ValueError(f"sgd: test data must be a batch of shape (N, {model.M}), got {np.shape(X_test)}")
+    X, y = _prepared_set(model, X_train, y_train, "training")
+    test = None if X_test is None else _prepared_set(model, X_test, y_test, "test")
     params = [model.params[n] for n in model.param_names]
     forward, backward = model.forward_prepared, model.backward_prepared
     rng = np.random.default_rng(seed)
@@ -84,7 +95,7 @@ def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, sh
             batches = ((Xe[s:s + batch_size], ye[s:s + batch_size]) for s in range(0, len(ye), batch_size))
         for x_i, y_i in batches:
             o = forward(x_i, y_i)                                 # o = NNFORWARD(x, y, α, β)
-            for p, lr_g in zip(params, backward(x_i, y_i, o, lr)):  # γ g = NNBACKWARD(...) seeded with γ
+            for p, lr_g in zip(params, backward(x_i, y_i, o, lr)):  # γ g_α, γ g_β = NNBACKWARD(...)
                 p -= lr_g                                         # α ← α − γ g_α, β ← β − γ g_β
         train_j, train_err = _evaluate(model, X, y)
         test_j, test_err = (None, None) if test is None else _evaluate(model, *test)

@@ -61,8 +61,8 @@ def test_broken_conventions_are_reported_with_place(src, words):
 
 
 def test_live_prompt_keeps_leading_comments_only():
-    assert authoring.live_prompt("# check the slope\n# numerically\nprint(1)\n# tail") == \
-        f"{authoring.LIVE_PROMPT}\n# check the slope\n# numerically"
+    assert authoring.live_prompt("# check the slope\n# numerically\nprint(1)\n# tail", "code cell 2 of ../x") == \
+        f"{authoring.LIVE_PROMPT} The full cell is code cell 2 of ../x.\n# check the slope\n# numerically"
     assert authoring.live_prompt("print(1)") == authoring.LIVE_PROMPT
 
 
@@ -101,7 +101,8 @@ def test_live_transform_empties_only_tagged_code_cells():
                          new_code_cell("# show x\nprint(x)", id="b", metadata={"tags": ["live"]}),
                          new_code_cell("print(x + 1)", id="c")])
     live = authoring.live_from_lecture(lecture, "notebooks/01_demo.ipynb")
-    assert [c.source for c in live.cells] == ["x = 1", f"{authoring.LIVE_PROMPT}\n# show x", "print(x + 1)"]
+    assert [c.source for c in live.cells] == [
+        "x = 1", f"{authoring.LIVE_PROMPT} The full cell is code cell 2 of ../01_demo.ipynb.\n# show x", "print(x + 1)"]
     assert live.cells[1].metadata["tags"] == ["live"]
     assert authoring.live_from_lecture(_notebook([new_code_cell("x = 1")]), "n") is None
 
@@ -150,13 +151,22 @@ def test_generate_executes_blank_copies_deterministically_and_check_detects_stal
     capsys.readouterr()
     assert authoring.main(["exercises", "--check", "--root", str(repo)]) == 1
     err = capsys.readouterr().err
-    assert "exercises/01_demo.ipynb: differs from solutions/01_demo.ipynb" in err
+    assert "exercises/01_demo.ipynb: differs from solutions/01_demo.ipynb (cell 3: source)" in err
     assert "exercises/99_orphan.ipynb: left over" in err
 
     nb = nbformat.read(live, as_version=4)
     nb.cells[2].execution_count = None
     nbformat.write(nb, live)
     assert authoring.stale("live", repo) == ["notebooks/live/01_demo.ipynb: not executed"]
+
+
+def test_a_solution_whose_check_fails_stops_generation_and_is_stale(repo):
+    sol = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
+    sol.cells[2].source = sol.cells[2].source.replace("1 - s", "1 + s")
+    nbformat.write(sol, repo / "solutions" / "01_demo.ipynb")
+    with pytest.raises(AuthoringError, match="must pass its checks, but\n✗ sigmoid_prime"):
+        authoring.generate("exercises", repo, log=lambda _: None)
+    assert authoring.stale("exercises", repo)[0].startswith("solutions/01_demo.ipynb: a check does not pass: ✗")
 
 
 def test_a_live_cell_that_later_cells_need_fails_generation(repo):

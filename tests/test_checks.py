@@ -2,9 +2,13 @@
 their specific diagnosis, the solution passes; and each checker's right answer agrees with
 central finite differences (an oracle independent of the closed forms in checks.py)."""
 import math
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import backproplib as bp
 from backproplib import checks
@@ -468,3 +472,31 @@ def test_mystery_bug_is_where_the_check_says():
         numeric = fd_in_place(f, params[name])
         bad = ~np.isclose(grads[name], numeric, rtol=1e-6, atol=1e-9)
         assert [tuple(i) for i in np.argwhere(bad)] == ([(checks._BUG[1],)] if name == checks._BUG[0] else [])
+
+
+# ------------------------------------------------------------ the generic diagnosis, on random arrays
+
+_arrays = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+                     elements=st.floats(0.5, 3.0) | st.floats(-3.0, -0.5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_arrays, st.sampled_from([-1.0, 2.0, 0.5, 5.0]))
+def test_generic_diagnosis_names_sign_and_factor(expected, factor):
+    checks._compare("g", expected.copy(), expected)          # right: no verdict raised
+    with pytest.raises(checks._Wrong) as wrong:
+        checks._compare("g", factor * expected, expected)
+    text = str(wrong.value)
+    assert ("wrong sign" in text) if factor == -1 else (f"constant factor of {factor:.4g}" in text)
+    assert f"{expected.size} of {expected.size} entries are wrong" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(_arrays, st.data())
+def test_worst_entry_is_the_one_changed_most(expected, data):
+    idx = data.draw(st.tuples(*[st.integers(0, n - 1) for n in expected.shape]))
+    got = expected.copy()
+    got[idx] += 10.0
+    with pytest.raises(checks._Wrong, match=re.escape(f"1 of {expected.size} entries are wrong; the worst is "
+                                                      f"entry {checks._index_text(idx)}")):
+        checks._compare("g", got, expected)

@@ -113,8 +113,8 @@ def test_panel_training_equals_a_direct_sgd_run():
         assert np.array_equal(panel.model.params[name], model.params[name])
     last = direct[-1]
     assert panel.summary == (f"epoch 8/8  γ = 0.5  train J = {last['train_cross_entropy']:.4f}  "
-                             f"test J = {last['test_cross_entropy']:.4f}  train error = {last['train_error']:.3f}  "
-                             f"test error = {last['test_error']:.3f}")
+                             f"test J = {last['test_cross_entropy']:.4f}  "
+                             f"train error = {last['train_error']:.3f}  test error = {last['test_error']:.3f}")
     assert panel.summary in panel.status.value.replace("&quot;", '"')
 
 
@@ -128,10 +128,13 @@ def test_panel_learns_and_draws_a_correct_boundary(dataset):
     grid = panel.boundary.grid
     image = np.asarray(panel.boundary.image.get_array())
     x0, x1, y0, y1 = grid.extent
-    cols = np.clip(np.round((panel.split.X_test[:, 0] - x0) / (x1 - x0) * (grid.shape[1] - 1)), 0, None).astype(int)
-    rows = np.clip(np.round((panel.split.X_test[:, 1] - y0) / (y1 - y0) * (grid.shape[0] - 1)), 0, None).astype(int)
-    drawn_label = image[rows, cols] > 0.5
-    assert np.mean(drawn_label == panel.split.y_test) >= 0.9
+    X = panel.split.X_test
+    cols = np.round((X[:, 0] - x0) / (x1 - x0) * (grid.shape[1] - 1)).astype(int)
+    rows = np.round((X[:, 1] - y0) / (y1 - y0) * (grid.shape[0] - 1)).astype(int)
+    inside = (cols >= 0) & (cols < grid.shape[1]) & (rows >= 0) & (rows < grid.shape[0])
+    assert inside.mean() >= 0.9                      # the grid (over the training points) covers the test points
+    drawn_label = image[rows[inside], cols[inside]] > 0.5
+    assert np.mean(drawn_label == panel.split.y_test[inside]) >= 0.9
 
 
 def test_panel_redraws_every_epoch_or_every_k(monkeypatch):
@@ -152,6 +155,20 @@ def test_train_button_runs_training():
     panel.train_button.click()
     assert len(panel.history) == 3
     assert not panel.train_button.disabled
+
+
+def test_train_button_reports_a_failure_in_the_status_line(monkeypatch):
+    panel = TrainingPanel("xor", epochs=3)
+
+    def failing_sgd(*args, **kwargs):
+        raise ValueError("sgd: the learning rate γ must be a positive finite number, got nan")
+
+    monkeypatch.setattr(training, "sgd", failing_sgd)
+    panel.train_button.click()
+    assert "training stopped: sgd: the learning rate γ must be a positive finite number" in panel.status.value
+    assert not panel.train_button.disabled
+    with pytest.raises(ValueError, match="learning rate"):       # called from code, the error propagates
+        panel.train()
 
 
 def test_two_hidden_layers_and_dataset_switch():

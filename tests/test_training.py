@@ -8,6 +8,7 @@ import pytest
 from backproplib.data import make_moons, make_xor
 from backproplib.models import LogisticRegression, OneHiddenLayerNet, TwoHiddenLayerNet
 from backproplib.training import History, sgd
+from test_modules import assert_value_error
 
 MODELS = [
     lambda: LogisticRegression(2, K=None, init="random", seed=1, scale=0.5),
@@ -199,6 +200,8 @@ def test_per_example_epoch_on_a_digits_sized_problem_is_fast():
     ({"epochs": -1}, ["epochs", "-1"]),
     ({"epochs": 2.5}, ["epochs", "2.5"]),
     ({"batch_size": 0}, ["batch_size", "0"]),
+    ({"batch_size": True}, ["batch_size", "True"]),
+    ({"X_train": np.zeros((0, 2)), "y_train": np.zeros(0)}, ["training data", "non-empty", "(0, 2)"]),
     ({"X_train": np.zeros(2), "y_train": 1}, ["training data", "(2,)"]),
     ({"y_train": np.array([0, 1, 2, 0, 1, 0, 1])}, ["sgd (training data)", "0 or 1", "2"]),
     ({"X_test": np.zeros((3, 3)), "y_test": np.zeros(3)}, ["sgd (test data)", "(3, 3)", "M = 2"]),
@@ -207,9 +210,5 @@ def test_bad_settings_fail_before_any_update(kwargs, words, data):
     X, y, _, _ = data
     model = MODELS[0]()
     before = model.copy()
-    args = {"X_train": X, "y_train": y, **kwargs}
-    with pytest.raises(ValueError) as err:
-        sgd(model, **args)
-    for word in words:
-        assert word in str(err.value)
+    assert_value_error(lambda: sgd(model, **{"X_train": X, "y_train": y, **kwargs}), words)
     assert_same_params(model, before)

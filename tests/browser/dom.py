@@ -1,0 +1,182 @@
+"""Reading and driving ipywidgets in a page, the way a person does (keyboard, mouse, clicks).
+
+The package's widgets print their numbers as text ("name = value" pairs, fixed
+decimals) in an HTML readout under the figure; `numbers()` reads them back.
+"""
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "browser"
+WIDGET_ROOTS = ".jp-OutputArea-output > .widget-vbox"      # the top-level view of each displayed widget
+BROKEN_TEXTS = ("Error displaying widget", "Loading widget", "Model not found", "Failed to load model")
+NUMBER = r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+
+# What each kind of widget looks like on the page, by its controls.
+KINDS = {
+    "chain_rule": ".widget-html-content pre:has-text('du/dx')",
+    "tangent": ".widget-html-content pre:has-text('finite difference')",
+    "stepper": "button:has-text('step ▶')",
+    "theta": ".widget-slider label:has-text('θ₀')",
+    "training": ".widget-dropdown label:has-text('data set')",
+}
+
+
+def kind_of(root):
+    """The kind of a widget root (first match in KINDS order), or None for an unknown widget."""
+    for kind, selector in KINDS.items():
+        if root.locator(selector).count():
+            return kind
+    return None
+
+
+def wait_rendered(page, expected, timeout=60.0):
+    """Wait until `expected` top-level widget views are on the page with their pictures loaded;
+    fail if a widget shows an error or is still loading at the end."""
+    roots = page.locator(WIDGET_ROOTS)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if roots.count() >= expected and all(images_loaded(roots.nth(i)) for i in range(roots.count())):
+            break
+        time.sleep(0.1)
+    body = page.locator("body").inner_text()
+    for text in BROKEN_TEXTS:
+        assert text not in body, f"the page shows {text!r}:\n{body[:2000]}"
+    assert roots.count() == expected, f"{roots.count()} widgets rendered, the notebook displays {expected}"
+    for i in range(expected):
+        box = roots.nth(i).bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 50, f"widget {i} has no size: {box}"
+        assert images_loaded(roots.nth(i)), f"widget {i}: a picture did not load"
+    return [roots.nth(i) for i in range(expected)]
+
+
+def images_loaded(root):
+    """True when every <img> of the widget has a decoded picture (naturalWidth > 0)."""
+    return root.evaluate("r => [...r.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)")
+
+
+def readout(root, index=-1):
+    """The text of the widget's readout (its last HTML <pre>, or the index-th)."""
+    return root.locator(".widget-html-content pre").nth(index).inner_text()
+
+
+def numbers(text):
+    """{'name': value} from 'name = value' pairs separated by two or more spaces or newlines."""
+    found = {}
+    for chunk in re.split(r"\s{2,}|\n", text):
+        match = re.fullmatch(rf"\s*(.+?)\s+=\s+({NUMBER})\s*", chunk)
+        if match:
+            found[match.group(1)] = float(match.group(2))
+    return found
+
+
+def image_src(root):
+    return root.locator("img.widget-image").first.get_attribute("src")
+
+
+def slider(root, label):
+    """The slider whose description is exactly `label`."""
+    found = root.locator(".widget-slider").filter(
+        has=root.page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(label)}$")))
+    expect(found).to_have_count(1)
+    return found
+
+
+def slider_value(slider_locator):
+    """The slider's value as the handle announces it (aria-valuenow)."""
+    return float(slider_locator.locator(".noUi-handle").get_attribute("aria-valuenow"))
+
+
+def press(slider_locator, key, times=1):
+    """Focus the slider's handle and press a key (ArrowRight, ArrowLeft, Home, End, PageUp …)."""
+    handle = slider_locator.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)
+
+
+def click_track(slider_locator, fraction):
+    """Click the slider's track with the mouse at `fraction` (0 = left end, 1 = right end)."""
+    base = slider_locator.locator(".noUi-base")
+    box = base.bounding_box()
+    base.page.mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
+
+
+def wait_change(get, old, what, timeout=15.0):
+    """Poll `get()` until it differs from `old`; returns the new value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = get()
+        if new != old:
+            return new
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not change within {timeout} s (still {old!r})")
+
+
+def settled(get, what, quiet=0.4, timeout=15.0):
+    """Poll `get()` until it stays the same for `quiet` seconds (all updates arrived); returns it."""
+    deadline = time.monotonic() + timeout
+    value, since = get(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        new = get()
+        if new != value:
+            value, since = new, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return value
+    raise AssertionError(f"{what} kept changing for {timeout} s")
+
+
+def interact(root, action, what):
+    """Do `action()`, then wait until the readout has changed and settled; returns (text, picture changed)."""
+    text_before, src_before = readout(root), image_src(root)
+    action()
+    wait_change(lambda: readout(root), text_before, f"{what}: the readout")
+    text = settled(lambda: readout(root), f"{what}: the readout")
+    return text, image_src(root) != src_before
+
+
+RECORDER = """(root) => {
+    const log = [];
+    const read = () => ({
+        progress: root.querySelector('.widget-hprogress .widget-label')?.textContent ?? null,
+        src: root.querySelector('img.widget-image')?.getAttribute('src') ?? null,
+    });
+    const observer = new MutationObserver(() => {
+        const now = read(), last = log[log.length - 1];
+        if (!last || last.progress !== now.progress || last.src !== now.src)
+            log.push({...now, t: performance.now()});
+    });
+    observer.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+    root.__trainingLog = log;
+    root.__stopRecording = () => observer.disconnect();
+}"""
+
+
+def train(root, epochs, timeout=120.0):
+    """Press Train; return (every distinct (progress text, picture) state seen while it ran, final status).
+
+    A MutationObserver records each change of the progress label and of the
+    picture, so fast updates are not missed between two polls.
+    """
+    status_before = readout(root)
+    root.evaluate(RECORDER)
+    button = root.locator("button:has-text('Train')")
+    button.click()
+    progress = root.locator(".widget-hprogress .widget-label")
+    expect(progress).to_have_text(f"epoch {epochs}", timeout=timeout * 1000)
+    expect(button).to_be_enabled(timeout=timeout * 1000)
+    status = wait_change(lambda: readout(root), status_before, "the status after training", timeout=timeout)
+    status = settled(lambda: readout(root), "the status after training")
+    log = root.evaluate("r => { r.__stopRecording(); return r.__trainingLog; }")
+    return log, status
+
+
+def screenshot(root, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    root.scroll_into_view_if_needed()
+    root.screenshot(path=path)
+    return path
