@@ -3,8 +3,9 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+DEMO_PORT ?= 8866
 
-.PHONY: lab test unit exercises clean
+.PHONY: lab test unit exercises bench demo test-browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,21 +19,45 @@ $(VENV)/.lab-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	touch $@
 
+$(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+$(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.browser-deps: pyproject.toml tests/browser/install.sh | $(BIN)/python
+	sh tests/browser/install.sh $(VENV)
+	touch $@
+
 ## make lab: open the lecture notebooks in JupyterLab
 lab: $(VENV)/.lab-deps
 	$(BIN)/jupyter lab notebooks/
 
-## make test: unit tests, then every notebook under nbval (outputs compared)
+## make test: unit tests, a benchmark smoke run, then every notebook under nbval (outputs compared)
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest
 
 ## make unit: the unit tests alone (no notebooks), for a quick loop
 unit: $(VENV)/.test-deps
-	$(BIN)/python -m pytest tests -p no:nbval -o addopts=""
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts="" --ignore=tests/browser
 
-## make exercises: regenerate exercises/ and notebooks/live/ from solutions/ and notebooks/
+## make exercises: run solutions/, regenerate exercises/ and the live copies in notebooks/live/
 exercises: $(VENV)/.test-deps
-	$(BIN)/python -m backproplib.authoring exercises
+	$(BIN)/python -m backproplib.authoring generate
+
+## make bench: benchmarks against micrograd, numpy and torch; writes benchmarks/RESULTS.md
+bench: $(VENV)/.bench-deps
+	$(BIN)/python benchmarks/run.py
+
+## make demo: the lecture notebooks as Voilà apps (code hidden) on 127.0.0.1; open the address it prints
+demo: $(VENV)/.demo-deps
+	PORT=$(DEMO_PORT) sh tests/browser/demo.sh
+
+## make test-browser: every notebook widget driven in headless Chromium (Voilà and JupyterLab)
+test-browser: $(VENV)/.test-deps $(VENV)/.browser-deps
+	$(BIN)/python -m pytest tests/browser -p no:nbval -o addopts="" -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) build *.egg-info

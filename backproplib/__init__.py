@@ -5,6 +5,9 @@
     J = bp.cos(bp.sin(x**2) + 3 * x**2)
     J.backward()          # reverse mode, Version B
     x.grad                # dJ/dx
+
+`widgets`, `panels` and `plots` (matplotlib, ipywidgets) are imported only when
+a notebook asks for them, so `import backproplib` stays fast and headless.
 """
 from .engine import (
     Var, Op, backward, topological_order, constant,
@@ -12,19 +15,19 @@ from .engine import (
     sum, mean, transpose, reshape, matmul, take,
     softmax_cross_entropy, sigmoid_cross_entropy,
 )
-
-__version__ = "0.1.0"
-from . import checks  # noqa: E402  exercise feedback for exercises/ (helper F)
-from .gradcheck import check_gradients, directional_check, check_model, GradCheckReport
-from .data import (
-    make_xor, make_moons, make_spirals, make_blobs, train_test_split, Split,
-    load_dataset, load_digits, load_csv, DataFileError,
-)
 from .tables import forward_backward_table, backward_steps
 from .draw import draw_graph
+from . import modules
 from .models import (
     LogisticRegression, OneHiddenLayerNet, TwoHiddenLayerNet, NNForward,
     init_params, model_from_params, nn_forward, nn_backward,
 )
 from .training import sgd, History
-from . import modules
+from .gradcheck import check_gradients, directional_check, check_model, GradCheckReport
+from .data import (
+    make_xor, make_moons, make_spirals, make_blobs, train_test_split, Split,
+    load_dataset, load_digits, load_csv, DataFileError,
+)
+from . import checks
+
+__version__ = "0.1.0"

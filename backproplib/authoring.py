@@ -60,7 +60,47 @@ def _execute(nb, folder, timeout=600):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(folder)}})
     client.execute()
-    return nb
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merged_streams(cell.outputs)
+    return _renumber_widgets(nb)
+
+
+def _merged_streams(outputs):
+    """Join consecutive stdout (or stderr) chunks: how the kernel split them depends on timing."""
+    merged = []
+    for out in outputs:
+        previous = merged[-1] if merged else None
+        if (out.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == out.name):
+            previous.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
+def _renumber_widgets(nb):
+    """Replace ipywidgets' random model ids by 1, 2, 3, … (as 32 hex digits) in order of appearance.
+
+    Without this every execution rewrites the saved widget state and outputs
+    with new random ids, and the notebook file churns though nothing changed.
+    """
+    import json
+
+    import nbformat
+
+    key = "application/vnd.jupyter.widget-state+json"
+    state = nb.metadata.get("widgets", {}).get(key, {}).get("state")
+    if not state:
+        return nb
+    text = json.dumps(nb)
+    ids = sorted(state, key=text.find)
+    for number, old in enumerate(ids, start=1):
+        text = text.replace(old, f"{number:032x}")
+    renumbered = nbformat.from_dict(json.loads(text))
+    widget_state = renumbered.metadata["widgets"][key]
+    widget_state["state"] = dict(sorted(widget_state["state"].items()))
+    return renumbered
 
 
 def execute_notebook(path, timeout=600):
@@ -319,8 +359,8 @@ def generate(job, root, log=print):
             log(f"executing {source.relative_to(root)}")
             failures = failed_checks(execute_notebook(source))
             if failures:
-                raise AuthoringError(f"{source.relative_to(root)}: a solution must pass its checks, but "
-                                     + "\n".join(failures))
+                raise AuthoringError(f"{source.relative_to(root)}: a solution must pass its checks, but:\n  "
+                                     + "\n  ".join(failures))
     plan = planned(job, root)
     target_dir = root / JOBS[job][2]
     for path in sorted(target_dir.glob("*.ipynb")):

@@ -177,7 +177,8 @@ def _as_float64(value, operation):
 
 def constant(value):
     """A leaf for a fixed number, such as the 3 in u2 = 3t; tables print it by its value."""
-    value = _as_float64(value, "Var")
+    if type(value) is not float:
+        value = _as_float64(value, "Var")
     return _node(value, (), CONSTANT, value)
 
 
@@ -203,7 +204,9 @@ def _node(value, inputs, op, aux=None):
 
 def _array_node(value, inputs, op, aux=None):
     """`_node` for a numpy result: a 0-d result becomes a Python float (the scalar fast path)."""
-    return _node(float(value) if np.ndim(value) == 0 else value, inputs, op, aux)
+    if type(value) is not np.ndarray or value.ndim == 0:
+        value = float(value)
+    return _node(value, inputs, op, aux)
 
 
 # ------------------------------------------------------------ forward machinery
@@ -321,7 +324,7 @@ TANH = Op("tanh", "tanh({0})", _tanh,
 SIGMOID = Op("sigmoid", "σ({0})", F.sigmoid,
              ("{out}(1 − {out})", lambda n, g: g * n.value * (1.0 - n.value)))
 
-RELU = Op("relu", "relu({0})", lambda v: max(v, 0.0) if type(v) is float else np.maximum(v, 0.0),
+RELU = Op("relu", "relu({0})", lambda v: (0.0 if v < 0.0 else v) if type(v) is float else np.maximum(v, 0.0),
           ("[{0} > 0]", lambda n, g: g * (n.inputs[0].value > 0)))
 
 POW = Op("pow", "{0}^{aux}", lambda v, p: v ** p,
@@ -555,16 +558,17 @@ def topological_order(y):
 
     A node can only be built from nodes that already exist, so the order in
     which nodes were created is a topological order: collect the nodes
-    reachable from y with an explicit stack, then sort them by creation.
+    reachable from y breadth-first, then sort them by creation.
     """
     seen = {y}
-    stack = [y]
-    while stack:
-        for v in stack.pop().inputs:
+    nodes = [y]
+    for u in nodes:                     # the list grows as we go: a breadth-first sweep
+        for v in u.inputs:
             if v not in seen:
                 seen.add(v)
-                stack.append(v)
-    return sorted(seen, key=_creation_index)
+                nodes.append(v)
+    nodes.sort(key=_creation_index)     # found from y backwards, so nearly sorted already
+    return nodes
 
 
 def _creation_index(node):

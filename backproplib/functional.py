@@ -17,8 +17,8 @@ __all__ = [
 def sigmoid(b):
     """s = 1 / (1 + exp(-b)) (lecture eq. 1), never overflowing.
 
-    Computed from e = exp(-|b|), which cannot overflow, as 1/(1+e) for b >= 0
-    and e/(1+e) for b < 0: accurate to a few ulps for every b, no warnings.
+    1/(1 + exp(-b)) is accurate to a few ulps wherever exp(-b) is finite
+    (b >= -708); below that σ(b) = exp(b) exactly in float64.  No warnings.
     Python floats stay Python floats (fast path for the scalar engine).
     """
     if type(b) is float:
@@ -29,12 +29,14 @@ def sigmoid(b):
     b = np.asarray(b, dtype=np.float64)
     if b.ndim == 0:
         return sigmoid(float(b))
-    e = np.abs(b)
+    e = np.maximum(b, -708.0)                 # exp(708) is finite: no overflow below
     np.negative(e, out=e)
-    np.exp(e, out=e)                          # e = exp(-|b|) in (0, 1]: never overflows
-    s = e + 1.0
-    np.reciprocal(s, out=s)                   # s = σ(|b|)
-    np.multiply(s, e, out=s, where=b < 0)     # σ(b) = exp(b)·σ(-b) for b < 0
+    np.exp(e, out=e)
+    e += 1.0
+    s = np.reciprocal(e, out=e)               # 1 / (1 + exp(-b))
+    if b.size and b.min() < -708.0:           # there σ(b) = e^b / (1 + e^b) equals e^b to the last bit
+        deep = b < -708.0
+        s[deep] = np.exp(b[deep])
     return s
 
 
@@ -92,7 +94,8 @@ def binary_cross_entropy_with_logits(b, y_star):
     if np.any((y_star < 0) | (y_star > 1)):
         raise ValueError(f"binary cross-entropy: labels y* must lie in [0, 1], got values in "
                          f"[{y_star.min()}, {y_star.max()}]")
-    return -(y_star * log_sigmoid(b) + (1.0 - y_star) * log_sigmoid(-b))
+    # -[y* log σ(b) + (1-y*) log σ(-b)] = max(b, 0) - y* b + log(1 + exp(-|b|)), in one stable pass
+    return np.maximum(b, 0.0) - y_star * b + np.log1p(np.exp(-np.abs(b)))
 
 
 def softmax_cross_entropy(a, labels):

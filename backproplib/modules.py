@@ -82,7 +82,7 @@ def affine_backward(g_a, cache, need_g_x=True):
     """
     x, w = cache
     g_x, g_w_t = linear_backward(g_a, (x, w.T), need_g_x)
-    return g_x, g_w_t.T, (g_a.sum(axis=0) if x.ndim == 2 else g_a)
+    return g_x, g_w_t.T, np.asarray(g_a.sum(axis=0) if x.ndim == 2 else g_a)
 
 
 def sigmoid_forward(a):

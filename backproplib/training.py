@@ -94,7 +94,7 @@ def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, sh
         else:
             batches = ((Xe[s:s + batch_size], ye[s:s + batch_size]) for s in range(0, len(ye), batch_size))
         for x_i, y_i in batches:
-            o = forward(x_i, y_i)                                 # o = NNFORWARD(x, y, α, β)
+            o = forward(x_i, None)                                # o = NNFORWARD(x, y, α, β); J is not needed
             for p, lr_g in zip(params, backward(x_i, y_i, o, lr)):  # γ g_α, γ g_β = NNBACKWARD(...)
                 p -= lr_g                                         # α ← α − γ g_α, β ← β − γ g_β
         train_j, train_err = _evaluate(model, X, y)

@@ -164,7 +164,7 @@ def test_a_solution_whose_check_fails_stops_generation_and_is_stale(repo):
     sol = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
     sol.cells[2].source = sol.cells[2].source.replace("1 - s", "1 + s")
     nbformat.write(sol, repo / "solutions" / "01_demo.ipynb")
-    with pytest.raises(AuthoringError, match="must pass its checks, but\n✗ sigmoid_prime"):
+    with pytest.raises(AuthoringError, match="must pass its checks, but:\n  ✗ sigmoid_prime"):
         authoring.generate("exercises", repo, log=lambda _: None)
     assert authoring.stale("exercises", repo)[0].startswith("solutions/01_demo.ipynb: a check does not pass: ✗")
 

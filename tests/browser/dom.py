@@ -5,12 +5,12 @@ decimals) in an HTML readout under the figure; `numbers()` reads them back.
 """
 import re
 import time
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "browser"
-WIDGET_ROOTS = ".jp-OutputArea-output > .widget-vbox"      # the top-level view of each displayed widget
+from .servers import SCREENSHOTS
+
+WIDGET_ROOTS = ".jp-OutputArea-output > .jupyter-widgets"  # the top-level view of each displayed widget
 BROKEN_TEXTS = ("Error displaying widget", "Loading widget", "Model not found", "Failed to load model")
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 
@@ -57,16 +57,18 @@ def images_loaded(root):
     return root.evaluate("r => [...r.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)")
 
 
-def readout(root, index=-1):
-    """The text of the widget's readout (its last HTML <pre>, or the index-th)."""
-    return root.locator(".widget-html-content pre").nth(index).inner_text()
+def readout(root):
+    """The text of the widget's readout (its last HTML <pre>); '' while it has none."""
+    texts = root.locator(".widget-html-content pre")
+    return texts.last.inner_text() if texts.count() else ""
 
 
 def numbers(text):
-    """{'name': value} from 'name = value' pairs separated by two or more spaces or newlines."""
+    """{'name': value} from 'name = value' pairs separated by two or more spaces or newlines
+    (a heading ending in ': ' before a pair is dropped; a later pair of the same name wins)."""
     found = {}
     for chunk in re.split(r"\s{2,}|\n", text):
-        match = re.fullmatch(rf"\s*(.+?)\s+=\s+({NUMBER})\s*", chunk)
+        match = re.fullmatch(rf"\s*(?:[^=]*:\s+)?(.+?)\s+=\s+({NUMBER})\s*", chunk)
         if match:
             found[match.group(1)] = float(match.group(2))
     return found
@@ -85,8 +87,14 @@ def slider(root, label):
 
 
 def slider_value(slider_locator):
-    """The slider's value as the handle announces it (aria-valuenow)."""
-    return float(slider_locator.locator(".noUi-handle").get_attribute("aria-valuenow"))
+    """The slider's value as the handle announces it to screen readers (aria-valuetext: the full
+    value; aria-valuenow is rounded)."""
+    return float(slider_locator.locator(".noUi-handle").get_attribute("aria-valuetext"))
+
+
+def slider_readout(slider_locator):
+    """The value printed beside the slider, with its typographic minus made ASCII."""
+    return slider_locator.locator(".widget-readout").inner_text().replace("\u2212", "-")
 
 
 def press(slider_locator, key, times=1):
@@ -98,9 +106,15 @@ def press(slider_locator, key, times=1):
 
 
 def click_track(slider_locator, fraction):
-    """Click the slider's track with the mouse at `fraction` (0 = left end, 1 = right end)."""
+    """Click the slider's track with the mouse at `fraction` (0 = left end, 1 = right end), or near
+    the end away from the handle if the handle sits there (a click on the handle moves nothing)."""
     base = slider_locator.locator(".noUi-base")
+    base.scroll_into_view_if_needed()
     box = base.bounding_box()
+    handle = slider_locator.locator(".noUi-handle").bounding_box()
+    at = (handle["x"] + handle["width"] / 2 - box["x"]) / box["width"]
+    if abs(at - fraction) < 0.15:
+        fraction = 0.15 if at > 0.5 else 0.85
     base.page.mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
 
 
@@ -140,13 +154,17 @@ def interact(root, action, what):
 
 RECORDER = """(root) => {
     const log = [];
-    const read = () => ({
-        progress: root.querySelector('.widget-hprogress .widget-label')?.textContent ?? null,
-        src: root.querySelector('img.widget-image')?.getAttribute('src') ?? null,
-    });
+    const read = () => {
+        const texts = root.querySelectorAll('.widget-html-content pre');
+        return {
+            progress: root.querySelector('.widget-hprogress .widget-label')?.textContent ?? null,
+            src: root.querySelector('img.widget-image')?.getAttribute('src') ?? null,
+            status: texts.length ? texts[texts.length - 1].textContent : '',
+        };
+    };
     const observer = new MutationObserver(() => {
         const now = read(), last = log[log.length - 1];
-        if (!last || last.progress !== now.progress || last.src !== now.src)
+        if (!last || ['progress', 'src', 'status'].some(key => last[key] !== now[key]))
             log.push({...now, t: performance.now()});
     });
     observer.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -155,20 +173,33 @@ RECORDER = """(root) => {
 }"""
 
 
-def train(root, epochs, timeout=120.0):
-    """Press Train; return (every distinct (progress text, picture) state seen while it ran, final status).
+def epochs_shown(log):
+    """The epoch numbers the progress label showed during the last run, in order, each once
+    (entries before the count last went down belong to an earlier run)."""
+    counts = [int(entry["progress"].split()[1]) for entry in log
+              if re.fullmatch(r"epoch \d+", entry["progress"] or "")]
+    restart = max((i for i in range(1, len(counts)) if counts[i] < counts[i - 1]), default=0)
+    return list(dict.fromkeys(counts[restart:]))
 
-    A MutationObserver records each change of the progress label and of the
-    picture, so fast updates are not missed between two polls.
+
+def train(root, epochs, timeout=120.0):
+    """Press Train and wait until the progress label has counted to `epochs`, the button is enabled
+    again and the page is quiet; returns (log, final status text).
+
+    The log holds every distinct state (progress label, picture, status text)
+    the page went through, recorded by a MutationObserver, so fast updates are
+    not missed between two polls.
     """
-    status_before = readout(root)
     root.evaluate(RECORDER)
     button = root.locator("button:has-text('Train')")
     button.click()
-    progress = root.locator(".widget-hprogress .widget-label")
-    expect(progress).to_have_text(f"epoch {epochs}", timeout=timeout * 1000)
-    expect(button).to_be_enabled(timeout=timeout * 1000)
-    status = wait_change(lambda: readout(root), status_before, "the status after training", timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = epochs_shown(root.evaluate("r => r.__trainingLog"))
+        if len(shown) >= 2 and shown[-1] == epochs and button.is_enabled():
+            break
+        assert time.monotonic() < deadline, f"training did not finish in {timeout} s; epochs shown: {shown}"
+        time.sleep(0.1)
     status = settled(lambda: readout(root), "the status after training")
     log = root.evaluate("r => { r.__stopRecording(); return r.__trainingLog; }")
     return log, status

@@ -1,30 +1,35 @@
 #!/bin/sh
-# Install what the browser tests and `make demo` need:
-#   - Debian's Chromium (/usr/bin/chromium), never a browser downloaded by Playwright;
-#   - PyPI playwright (the Python driver only) and voila, into the project venv.
-# Usage: tests/browser/install.sh [VENV]   (VENV defaults to .venv)
+# Install what the browser tests need (`make test-browser` runs this):
+#   - Debian's Chromium at /usr/bin/chromium: installed with apt-get when running as root on Debian,
+#     otherwise a message says how to get it.  Never a browser downloaded by Playwright
+#     (`playwright install` is not used);
+#   - the `browser` extra of pyproject.toml (PyPI playwright, voila, jupyterlab) into the venv.
+# Usage: sh tests/browser/install.sh [VENV]      (VENV defaults to .venv)
 set -eu
+cd "$(dirname "$0")/../.."
 VENV=${1:-.venv}
 
 if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
-        echo "install.sh: installing Debian's chromium (apt-get) ..."
+        echo "install.sh: installing Debian's chromium with apt-get ..."
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     else
         cat >&2 <<'MSG'
 install.sh: the browser tests need Chromium at /usr/bin/chromium, and it is missing.
-  On Debian/Ubuntu run as root:   apt-get update && apt-get install -y chromium
-  (Ubuntu's chromium is a snap; any Chromium/Chrome works if /usr/bin/chromium points to it.)
-  Do NOT run `playwright install`: the tests use the system browser only.
+  On Debian:  sudo apt-get update && sudo apt-get install -y chromium
+  Elsewhere:  install Chromium or Chrome from your system's packages and point the tests at it with
+              BACKPROPLIB_CHROMIUM=/path/to/chromium make test-browser
+  Do not run `playwright install`: the tests drive the system browser only.
 MSG
-        exit 1
+        [ -n "${BACKPROPLIB_CHROMIUM:-}" ] && [ -x "$BACKPROPLIB_CHROMIUM" ] || exit 1
     fi
 fi
 
-if ! "$VENV/bin/python" -c "import playwright, voila" 2>/dev/null; then
-    echo "install.sh: installing playwright and voila into $VENV ..."
-    # the same pins as the `browser` extra in pyproject.toml
-    "$VENV/bin/python" -m pip install --quiet 'voila>=0.5' 'playwright>=1.40'
+"$VENV/bin/python" -m pip install --quiet -e '.[browser]'
+if ! "$VENV/bin/python" -c "import playwright, voila, jupyterlab" 2>/dev/null; then
+    echo "install.sh: playwright, voila or jupyterlab is still missing from $VENV" \
+         "(does pyproject.toml define the 'browser' extra?)" >&2
+    exit 1
 fi
-/usr/bin/chromium --version
+echo "install.sh: browser tests ready (Chromium: ${BACKPROPLIB_CHROMIUM:-/usr/bin/chromium})"

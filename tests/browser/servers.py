@@ -22,6 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "browser"     # screenshots, logs, report
 
 
 def free_port():
@@ -33,14 +34,15 @@ def free_port():
 class Server:
     """A Jupyter-family server in its own process group, stopped by `stop()` (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, argv, cwd, log_path, ready_path="/api/status"):
+    def __init__(self, argv, cwd, log_path, ready_path="/api/status", env=None):
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = Path(log_path)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")
-        env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1",
+                   **{k: v.format(port=self.port) for k, v in (env or {}).items()})
         env.pop("MPLBACKEND", None)
         argv = [a.format(port=self.port, token=self.token, host=HOST) for a in argv]
         self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -81,22 +83,42 @@ class Server:
         self._log.close()
 
 
-def voila(root, log_path):
-    """Voilà serving the notebooks under `root` (code hidden, as `make demo` does)."""
-    return Server([str(BIN / "voila"), "--no-browser", "--Voila.ip={host}", "--Voila.port={port}",
-                   "--Voila.token={token}", "--Voila.root_dir=" + str(root), "--show_tracebacks=True"],
-                  cwd=root, log_path=log_path, ready_path="/")
+DEMO = Path(__file__).with_name("demo.sh")
 
 
-def jupyter_lab(root, log_path):
-    """JupyterLab on a folder (as root it needs --allow-root); no browser, no news, no extension manager."""
+def voila(log_path):
+    """Voilà started exactly as `make demo` starts it (tests/browser/demo.sh), on a free port with a
+    known token and no browser; tracebacks are shown in the page."""
+    return Server(["sh", str(DEMO), "--no-browser", "--Voila.token={token}", "--show_tracebacks=True"],
+                  cwd=DEMO.parent, log_path=log_path, ready_path="/", env={"VENV": sys.prefix, "PORT": "{port}"})
+
+
+LAB_SETTINGS = {
+    # every cell in the DOM (no virtual scrolling), so all outputs can be checked
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
+    # no news, no update check: no request for the outside world
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        '{"fetchNews": "false", "checkForUpdates": false}',
+}
+
+
+def jupyter_lab(root, home, log_path):
+    """JupyterLab on the folder `root`, with its own settings, workspaces and config under `home`
+    (nothing from the user's ~/.jupyter); as root it needs --allow-root."""
+    home = Path(home)
+    for name, text in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     argv = [str(BIN / "jupyter"), "lab", "--no-browser", "--ServerApp.ip={host}", "--ServerApp.port={port}",
             "--IdentityProvider.token={token}", "--ServerApp.root_dir=" + str(root),
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabServerApp.workspaces_dir=" + str(root)]
+            "--LabApp.user_settings_dir=" + str(home / "settings"),
+            "--LabApp.workspaces_dir=" + str(home / "workspaces"),
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         argv.append("--allow-root")
-    return Server(argv, cwd=root, log_path=log_path)
+    return Server(argv, cwd=root, log_path=log_path,
+                  env={"JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")})
 
 
 def block_remote(context, blocked):
