@@ -11,20 +11,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
-
-$(VENV)/.lab-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	touch $@
-
-$(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	touch $@
-
-$(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[demo]'
+# $(VENV)/.test-deps installs the package with its `test` extra, and likewise lab, bench, demo.
+$(VENV)/.%-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[$*]'
 	touch $@
 
 $(VENV)/.browser-deps: pyproject.toml tests/browser/install.sh | $(BIN)/python
@@ -48,7 +37,7 @@ exercises: $(VENV)/.test-deps
 	$(BIN)/python -m backproplib.authoring generate
 
 ## make bench: benchmarks against micrograd, numpy and torch; writes benchmarks/RESULTS.md
-bench: $(VENV)/.bench-deps
+bench: $(VENV)/.test-deps $(VENV)/.bench-deps
 	$(BIN)/python benchmarks/run.py
 
 ## make demo: the lecture notebooks as Voilà apps (code hidden) on 127.0.0.1; open the address it prints

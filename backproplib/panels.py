@@ -16,6 +16,12 @@ a per-epoch callback that redraws; no second training loop lives here.
 The figure is a matplotlib ``Figure`` outside pyplot, rendered to PNG into an
 ``ipywidgets.Image``; updates reuse its artists.  Works in Jupyter, Voilà and
 headless tests alike.
+
+A browser rounds a float slider's value to the slider's step and sends the
+rounded value back as if a person had moved it.  So γ and the initial weight
+range are chosen from a list (`choice_slider`: the browser only moves an index,
+the values stay exact), and the θ sliders, which Train sets to values off their
+grid, tell such an echo from a person's move (`ThetaSliders._on_slider`).
 """
 import html
 import io
@@ -32,9 +38,11 @@ from matplotlib.figure import Figure
 from . import data, models, training
 from .plots import BoundaryView, LossCurves
 
-__all__ = ["ThetaSliders", "TrainingPanel", "PANEL_DATASETS"]
+__all__ = ["ThetaSliders", "TrainingPanel", "PANEL_DATASETS", "LEARNING_RATES", "INIT_SCALES", "choice_slider"]
 
 PANEL_DATASETS = ("xor", "moons", "spirals")
+LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+INIT_SCALES = tuple(k / 10 for k in range(21))          # 0.0, 0.1, …, 2.0
 DPI = 80
 MAX_REDRAWS = 40          # a long run is redrawn every k epochs, about this many times in all
 
@@ -49,6 +57,19 @@ def _png(rgba):
     return buffer.getvalue()
 
 
+def choice_slider(choices, value, description):
+    """A slider over the numbers `choices` (plus `value` if it is not among them, in order) set to `value`.
+
+    Its value is always exactly one of the numbers: the browser moves an index, so it
+    cannot round the value the way it rounds a FloatSlider's to the slider's step.
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{description}: needs a finite number, got {value}")
+    return widgets.SelectionSlider(options=sorted({*choices, value}), value=value, description=description,
+                                   style={"description_width": "initial"})
+
+
 class _LivePanel:
     """What both panels share: a boundary + loss-curve figure in an Image, progress, status, Train."""
 
@@ -56,10 +77,15 @@ class _LivePanel:
         self.figure = Figure(figsize=(9.0, 3.5), dpi=DPI)
         self.canvas = FigureCanvasAgg(self.figure)
         self._background = None
+        self._stale = set()
         self.boundary_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=(1.0, 1.15))
-        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
-        self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=1, step=0.1,
-                                                    description="γ", readout_format=".3g")
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
+        # Each axes owns a column of pixels, split a quarter of the way across the gap between them:
+        # room for the boundary's last x tick label on the left, for the loss axis' labels on the right.
+        left, right = self.boundary_ax.get_position().x1, self.loss_ax.get_position().x0
+        split = round((left + (right - left) / 4) * self.figure.bbox.width)
+        self._columns = {self.boundary_ax: slice(0, split), self.loss_ax: slice(split, None)}
+        self.learning_rate = choice_slider(LEARNING_RATES, learning_rate, "γ")
         self.epochs = widgets.IntSlider(value=epochs, min=1, max=200, description="epochs")
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.progress = widgets.IntProgress(value=0, min=0, max=epochs, description="epoch 0",
@@ -73,26 +99,34 @@ class _LivePanel:
         self.history = None
         self.summary = ""
         self.seconds_per_epoch = None
-        self.loss_curves = None
+        self.loss_curves = LossCurves(self.loss_ax, epochs)
+        self.loss_ax.legend(loc="upper right", fontsize=9)
+        self.loss_ax.set_title("mean cross-entropy J per epoch", fontsize=10)
 
     # ----------------------------------------------------------------- display
-    def render(self, full=False):
+    def render(self):
         """Show the figure as PNG in the widget.
 
         The axes, ticks and labels are drawn once and cached; an update redraws
         only the artists that change (background, boundary, points, curves,
-        titles) over that cache.  `full=True` (or a change of axes limits)
-        redraws everything.
+        titles) over that cache.  Axes whose limits changed (in `_stale`) have
+        their column of the cache redrawn first; the first call draws it all.
         """
         moving = [*self.boundary.artists(), self.boundary_ax.title,
                   *self.loss_curves.artists(), self.loss_ax.title]
         for artist in moving:
             artist.set_animated(True)
-        if full or self._background is None:
+        if self._background is None:
             self.canvas.draw()                                  # skips the animated artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
             self.canvas.restore_region(self._background)
+            for ax in self._stale:
+                pixels = np.asarray(self.canvas.buffer_rgba())
+                pixels[:, self._columns[ax]] = np.round(255 * np.array(self.figure.get_facecolor()))
+                self.figure.draw_artist(ax)                     # frame, ticks, labels, legend
+        if self._background is None or self._stale:
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._stale.clear()
         for artist in moving:
             self.figure.draw_artist(artist)
         self.image.value = _png(np.asarray(self.canvas.buffer_rgba()))
@@ -115,18 +149,12 @@ class _LivePanel:
         except ValueError as err:
             self._set_status(f"training stopped: {err}")
 
-    def _new_loss_curves(self, epochs):
-        self.loss_ax.clear()
-        self.loss_curves = LossCurves(self.loss_ax, epochs)
-        self.loss_ax.legend(loc="upper right", fontsize=9)
-        self.loss_ax.set_title("mean cross-entropy J per epoch", fontsize=10)
-        self._background = None
-
     def _run_sgd(self, model, split):
         """Algorithm 1 (`training.sgd`) on `split`, redrawing the figure every k epochs."""
         epochs, lr = self.epochs.value, self.learning_rate.value
         every = max(1, math.ceil(epochs / MAX_REDRAWS))
-        self._new_loss_curves(epochs)
+        self.loss_curves.reset(epochs)
+        self._stale.add(self.loss_ax)           # new x-range: its axis is redrawn at the first epoch
         self.progress.max, self.progress.value = epochs, 0
         drawing = 0.0
 
@@ -149,7 +177,7 @@ class _LivePanel:
         self.seconds_per_epoch = (time.perf_counter() - start - drawing) / epochs
         self.history = history
         last = history[-1]
-        self.summary = (f"epoch {last['epoch']}/{epochs}  γ = {lr:.3g}  "
+        self.summary = (f"epoch {last['epoch']}/{epochs}  γ = {lr:g}  "
                         f"train J = {last['train_cross_entropy']:.4f}  "
                         f"test J = {last['test_cross_entropy']:.4f}  "
                         f"train error = {last['train_error']:.3f}  test error = {last['test_error']:.3f}")
@@ -158,9 +186,10 @@ class _LivePanel:
 
     def _show_epoch(self, model, history):
         """Redraw loss curves and boundary after an epoch (subclasses add their readouts)."""
-        rescaled = self.loss_curves.update(history)
+        if self.loss_curves.update(history):
+            self._stale.add(self.loss_ax)
         self.boundary.update(model.predict_proba(self.boundary.grid.points))
-        self.render(full=rescaled)
+        self.render()
 
 
 class ThetaSliders(_LivePanel):
@@ -168,9 +197,10 @@ class ThetaSliders(_LivePanel):
 
     Moving a slider (or `set_theta`) redraws p(y = 1 | x) and the boundary
     θᵀx = 0 over the training points and stores in `result` the mean
-    cross-entropy J, its gradient ∇_θ J and the training error.  `train()` runs
-    Algorithm 1 from the current θ with the chosen γ and epochs; the sliders,
-    boundary and loss curve follow it epoch by epoch.
+    cross-entropy J, its gradient ∇_θ J and the training error, shown in the
+    first line of `status`.  `train()` runs Algorithm 1 from the current θ with
+    the chosen γ and epochs; the sliders, boundary and loss curve follow it epoch
+    by epoch, and its `summary` stays in the second line until the next run.
     """
 
     def __init__(self, split, theta=(0.0, 1.0, 0.0), limit=6.0, learning_rate=0.1, epochs=20):
@@ -182,17 +212,26 @@ class ThetaSliders(_LivePanel):
             for label in ("θ₀ (bias)", "θ₁", "θ₂"))
         super().__init__([widgets.HBox(list(self.sliders))], learning_rate, epochs)
         self.boundary = BoundaryView(self.boundary_ax, split.X_train, split.y_train)
-        self._new_loss_curves(epochs)
         self.result = None
         self.last_update_seconds = None
         self._holding = False
+        self._placed = [[] for _ in self.sliders]    # values the panel put on each slider since a person moved one
         for slider in self.sliders:
             slider.observe(self._on_slider, names="value")
         self.set_theta(theta)
 
-    def _on_slider(self, _change):
-        if not self._holding:
-            self.update()
+    def _on_slider(self, change):
+        """A slider moved: recompute and redraw, unless the new value is the browser's echo of a value the
+        panel itself placed (Train, `set_theta`), rounded to the slider's step: that is no person's move,
+        and taking it would replace the exact θ by a rounded one."""
+        if self._holding or self._is_echo(change["owner"], change["new"]):
+            return
+        self._placed = [[] for _ in self.sliders]
+        self.update()
+
+    def _is_echo(self, slider, value):
+        placed = self._placed[self.sliders.index(slider)]
+        return any(abs(value - v) <= slider.step / 2 + 1e-9 for v in placed)
 
     def set_theta(self, theta):
         """Move all three sliders to θ (widening a slider's range if θ_j lies outside); one redraw."""
@@ -207,9 +246,10 @@ class ThetaSliders(_LivePanel):
         """Put the sliders at θ without triggering a redraw per slider."""
         self._holding = True
         try:
-            for slider, value in zip(self.sliders, theta):
+            for slider, placed, value in zip(self.sliders, self._placed, theta):
                 slider.min, slider.max = min(slider.min, math.floor(value)), max(slider.max, math.ceil(value))
                 slider.value = float(value)
+                placed.append(float(value))
         finally:
             self._holding = False
 
@@ -223,7 +263,7 @@ class ThetaSliders(_LivePanel):
         self.boundary.update(self.model.predict_proba(self.boundary.grid.points))
         r = self.result
         self.boundary_ax.set_title(f"J = {r['J']:.4f}   training error = {r['error']:.3f}", fontsize=10)
-        self._set_status(self.text)
+        self._set_status("\n".join(filter(None, [self.text, self.summary])))
         self.render()
         self.last_update_seconds = time.perf_counter() - start
         return self.result
@@ -243,11 +283,16 @@ class ThetaSliders(_LivePanel):
                 f"∇θ J = ({fmt(f'{v:+.4f}' for v in r['gradient'])})   training error = {r['error']:.3f}")
 
     def train(self):
-        """Run SGD from the sliders' θ; returns the history (also in `history`)."""
+        """Run SGD from the sliders' θ; returns the history (also in `history`).
+
+        The summary line gives the trained θ too (the sliders show it rounded to their step).
+        """
         self.model.params["theta"][...] = [slider.value for slider in self.sliders]
+        self._placed = [[] for _ in self.sliders]
         history = self._run_sgd(self.model, self.split)
-        self.set_theta(self.model.params["theta"].copy())
-        self._set_status(self.text + "\n" + self.summary)
+        theta = self.model.params["theta"].copy()
+        self.summary += f"  θ = ({', '.join(f'{v:.2f}' for v in theta)})"
+        self.set_theta(theta)
         return history
 
     def _show_epoch(self, model, history):
@@ -275,11 +320,12 @@ class TrainingPanel(_LivePanel):
                              f"got {dataset!r}")
         self.n, self.seed = n, seed
         self.dataset = widgets.Dropdown(options=PANEL_DATASETS, value=dataset, description="data set")
-        self.hidden_layers = widgets.Dropdown(options=(1, 2), value=hidden_layers,
-                                              description="hidden layers")
-        self.hidden_units = widgets.IntSlider(value=hidden_units, min=1, max=32, description="hidden units")
-        self.init_scale = widgets.FloatSlider(value=init_scale, min=0.0, max=2.0, step=0.1,
-                                              description="init ±", readout_format=".1f")
+        wide = {"description_width": "initial"}
+        self.hidden_layers = widgets.Dropdown(options=(1, 2), value=hidden_layers, description="hidden layers",
+                                              style=wide)
+        self.hidden_units = widgets.IntSlider(value=hidden_units, min=1, max=32, description="hidden units",
+                                              style=wide)
+        self.init_scale = choice_slider(INIT_SCALES, init_scale, "init ±")
         super().__init__([widgets.HBox([self.dataset, self.hidden_layers]),
                           widgets.HBox([self.hidden_units, self.init_scale])], learning_rate, epochs)
         self.model = None
@@ -294,11 +340,13 @@ class TrainingPanel(_LivePanel):
     def _show_data(self):
         """Load the chosen data set and draw it with an untrained (p = ½ everywhere) background."""
         self.split = data.load_dataset(self.dataset.value, n=self.n, seed=self.seed)
-        self.boundary_ax.clear()
-        self.boundary = BoundaryView(self.boundary_ax, self.split.X_train, self.split.y_train)
-        self._background = None
+        if self.boundary is None:
+            self.boundary = BoundaryView(self.boundary_ax, self.split.X_train, self.split.y_train)
+        else:
+            self.boundary.set_data(self.split.X_train, self.split.y_train)
         self.boundary_ax.set_title(f"{self.dataset.value}: training points", fontsize=10)
-        self._new_loss_curves(self.epochs.value)
+        self.loss_curves.clear()                # the last run's curves; the axis waits for the next run
+        self._stale.add(self.boundary_ax)       # new limits
         self.render()
 
     def make_model(self):

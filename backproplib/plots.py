@@ -60,37 +60,49 @@ class BoundaryView:
     """
 
     def __init__(self, ax, X, y, grid=None, steps=100):
+        self.ax, self.steps = ax, steps
+        self.image = ax.imshow(np.full((2, 2), 0.5), origin="lower", cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0,
+                               alpha=0.75, interpolation="bilinear", interpolation_stage="data", aspect="auto")
+        self.points = [ax.scatter(np.empty(0), np.empty(0), s=14, color=CLASS_COLORS[label], edgecolors="black",
+                                  linewidths=0.4, label=f"y* = {label}")
+                       for label in (0, 1)]
+        self.boundary = None
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+        self.set_data(X, y, grid)
+
+    def set_data(self, X, y, grid=None):
+        """Show another data set over a blank p = ½ background, reusing the artists (no new figure, no
+        `ax.clear()`): new points, a new grid over them and new axes limits."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
         if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
             raise ValueError(f"BoundaryView: needs X of shape (N, 2) and N labels, "
                              f"got {X.shape} and {y.shape}")
         if not np.all((y == 0) | (y == 1)):
             raise ValueError(f"BoundaryView: draws two classes, labels 0 and 1; got labels {np.unique(y)}")
-        self.ax = ax
-        self.grid = grid_over(X, steps) if grid is None else grid
-        self.image = ax.imshow(np.full(self.grid.shape, 0.5), origin="lower", extent=self.grid.extent,
-                               cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0, alpha=0.75,
-                               interpolation="bilinear", interpolation_stage="data", aspect="auto")
-        self.points = [ax.scatter(X[y == label, 0], X[y == label, 1], s=14, color=CLASS_COLORS[label],
-                                  edgecolors="black", linewidths=0.4, label=f"y* = {label}")
-                       for label in (0, 1)]
-        self.boundary = None
-        ax.set_xlim(self.grid.extent[:2])
-        ax.set_ylim(self.grid.extent[2:])
-        ax.set_xlabel("x₁")
-        ax.set_ylabel("x₂")
+        self.grid = grid_over(X, self.steps) if grid is None else grid
+        self.image.set_data(np.full(self.grid.shape, 0.5))
+        self.image.set_extent(self.grid.extent)
+        for label, points in enumerate(self.points):
+            points.set_offsets(X[y == label])
+        self._remove_boundary()
+        self.ax.set_xlim(self.grid.extent[:2])
+        self.ax.set_ylim(self.grid.extent[2:])
 
     def update(self, proba):
         """Show new probabilities (one per grid point) and redraw the p = 0.5 line."""
         p = _positive_class_probability(proba, self.grid)
         self.image.set_data(p)
-        if self.boundary is not None:
-            self.boundary.remove()
-            self.boundary = None
+        self._remove_boundary()
         if p.min() < 0.5 < p.max():
             self.boundary = self.ax.contour(p, levels=[0.5], origin="lower", extent=self.grid.extent,
                                             colors="black", linewidths=1.5)
         return p
+
+    def _remove_boundary(self):
+        if self.boundary is not None:
+            self.boundary.remove()
+            self.boundary = None
 
     def artists(self):
         """Everything an update changes, bottom to top: background, boundary line, points over them."""
@@ -116,8 +128,18 @@ class LossCurves:
         ax.set_ylabel("mean cross-entropy")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(0.5, (epochs or 1) + 0.5)
-        ax.set_ylim(0.0, 1e-3)
+        self.reset(epochs)
+
+    def clear(self):
+        """Empty both curves (the axes' limits stay)."""
+        for line in (self.train_line, self.test_line):
+            line.set_data([], [])
+
+    def reset(self, epochs=None):
+        """Empty curves over `epochs` planned epochs, for a new run on the same axes (artists reused)."""
+        self.clear()
+        self.ax.set_xlim(0.5, (epochs or 1) + 0.5)
+        self.ax.set_ylim(0.0, 1e-3)
 
     def update(self, history):
         """Redraw both curves from `history`; returns True if the axes' limits had to change."""

@@ -9,14 +9,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import html
+import math
 import time
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 
 from backproplib import data, models, training
 from backproplib import functional as F
-from backproplib.panels import ThetaSliders, TrainingPanel
+from backproplib.panels import INIT_SCALES, LEARNING_RATES, ThetaSliders, TrainingPanel
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -30,6 +33,74 @@ def blobs():
 def oracle_J(theta, X, y):
     """Mean cross-entropy of logistic regression, written independently of models.py."""
     return float(np.mean(F.binary_cross_entropy_with_logits(theta[0] + X @ theta[1:], y)))
+
+
+def browser_snap(slider, value):
+    """What a browser's slider (noUiSlider) sends back for `value`: the nearest point of the slider's
+    grid min + k·step (for a log slider, the grid of the exponent)."""
+    if isinstance(slider, widgets.FloatLogSlider):
+        exponent = math.log(value, slider.base)
+        return slider.base ** (slider.min + round((exponent - slider.min) / slider.step) * slider.step)
+    return slider.min + round((value - slider.min) / slider.step) * slider.step
+
+
+def all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from all_widgets(child)
+
+
+def shown_by_a_browser(panel):
+    """Every float slider of the panel gets back what a browser would send when it shows the value."""
+    for w in all_widgets(panel.widget):
+        if isinstance(w, (widgets.FloatSlider, widgets.FloatLogSlider)):
+            w.set_state({"value": browser_snap(w, w.value)})    # as a message from the front end arrives
+
+
+# ------------------------------------------------------------------ showing a panel changes nothing
+
+@pytest.mark.parametrize("make", [
+    lambda split: ThetaSliders(split),                                           # notebook 04 defaults
+    lambda split: ThetaSliders(split, theta=(0.4, -1.3, 0.7), learning_rate=0.005),
+    lambda split: TrainingPanel("xor", hidden_units=4, learning_rate=0.5, epochs=20),          # 05
+    lambda split: TrainingPanel("moons", learning_rate=2.0, init_scale=0.75),
+    lambda split: TrainingPanel("spirals", hidden_layers=2, learning_rate=0.5, init_scale=2.0),  # 06
+    lambda split: TrainingPanel("xor", learning_rate=0.0123, init_scale=0.3),
+])
+def test_showing_a_panel_in_a_browser_changes_no_control(blobs, make):
+    def numbers():
+        return [w.value for w in all_widgets(panel.widget) if isinstance(getattr(w, "value", None), (int, float))]
+
+    panel = make(blobs)
+    before, texts = numbers(), (panel.status.value, bytes(panel.image.value))
+    theta = panel.result["theta"] if isinstance(panel, ThetaSliders) else None
+    shown_by_a_browser(panel)
+    assert numbers() == pytest.approx(before, rel=1e-15, abs=1e-15)  # only float noise (0.4 = -6 + 128·0.05)
+    assert (panel.status.value, bytes(panel.image.value)) == texts
+    if theta is not None:
+        assert np.array_equal(panel.result["theta"], theta)          # and θ stays exact
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 0.005, 0.1, 0.0123, 7.0])
+def test_gamma_is_exactly_the_given_value_and_one_of_the_choices(gamma):
+    panel = TrainingPanel("xor", learning_rate=gamma, epochs=2)
+    control = panel.learning_rate
+    assert control.value == gamma and type(control.value) is float
+    assert control.options[control.index] == gamma                  # the index the browser moves maps to γ
+    assert list(control.options) == sorted({*LEARNING_RATES, gamma})
+    control.set_state({"index": control.index})                      # the browser shows it and echoes
+    panel.train()
+    assert f"γ = {gamma:g}  " in panel.summary
+    assert panel.learning_rate.value == gamma
+
+
+def test_init_scale_choices_are_exact():
+    panel = TrainingPanel("xor", init_scale=0.75, epochs=2)
+    assert panel.init_scale.value == 0.75
+    assert list(panel.init_scale.options) == sorted({*INIT_SCALES, 0.75})
+    assert [f"{v:.1f}" for v in INIT_SCALES] == [str(v) for v in INIT_SCALES]   # 0.3 is 0.3, not 0.30000000000000004
+    with pytest.raises(ValueError, match="init ±: needs a finite number, got nan"):
+        TrainingPanel("xor", init_scale=float("nan"))
 
 
 # ------------------------------------------------------------------ ThetaSliders
@@ -95,6 +166,55 @@ def test_theta_training_is_algorithm_1_from_the_sliders(blobs):
     assert panel.result["J"] == pytest.approx(direct[-1]["train_cross_entropy"], rel=1e-12)
     assert panel.progress.value == 6
     assert f"train J = {direct[-1]['train_cross_entropy']:.4f}" in panel.summary
+
+
+def test_browser_echoes_after_training_leave_theta_and_summary(blobs):
+    """After Train the kernel has put every redrawn epoch's θ on the sliders; the browser answers each
+    with the value rounded to the 0.05 step, all arriving once training is over.  None of them is a
+    person's move: θ, J and the summary must stay those of Algorithm 1."""
+    panel = ThetaSliders(blobs, theta=(2.0, 1.0, 2.0), learning_rate=0.005, epochs=20)
+    sent = []
+    for slider in panel.sliders:
+        slider.observe(lambda change: sent.append((change["owner"], change["new"])), names="value")
+    history = panel.train()
+    trained = panel.model.params["theta"].copy()
+    assert len(sent) >= 3 * 20                                       # every epoch moved the sliders
+    status, result = panel.status.value, dict(panel.result)
+    for slider, value in list(sent):                                 # the browser's answers, in order
+        slider.set_state({"value": browser_snap(slider, value)})
+    assert [s.value for s in panel.sliders] == [browser_snap(s, v) for s, v in zip(panel.sliders, trained)]
+    assert np.array_equal(panel.model.params["theta"], trained)
+    assert np.array_equal(panel.result["theta"], trained) and panel.result["J"] == result["J"]
+    assert panel.result["J"] == pytest.approx(history[-1]["train_cross_entropy"], rel=1e-12)
+    assert panel.status.value == status
+    readout, summary = html.unescape(status).removesuffix("</pre>").splitlines()
+    assert readout.endswith(panel.text) and summary == panel.summary
+    assert f"train J = {history[-1]['train_cross_entropy']:.4f}" in summary
+    assert summary.endswith(f"  θ = ({', '.join(f'{v:.2f}' for v in trained)})")
+
+
+def test_a_person_moving_a_slider_after_training_keeps_the_summary(blobs):
+    panel = ThetaSliders(blobs, theta=(2.0, 1.0, 2.0), learning_rate=0.005, epochs=5)
+    panel.train()
+    summary = panel.summary
+    panel.sliders[1].set_state({"value": -2.5})                      # a click on the track: far from θ₁
+    assert panel.result["theta"][1] == -2.5
+    assert panel.result["J"] == pytest.approx(oracle_J(panel.result["theta"], blobs.X_train, blobs.y_train),
+                                              rel=1e-12)
+    readout, last_line = html.unescape(panel.status.value).removesuffix("</pre>").splitlines()
+    assert readout.endswith(panel.text) and ", -2.50, " in panel.text
+    assert last_line == summary                                      # the last run's summary stays
+    panel.sliders[1].set_state({"value": -2.45})                     # the next step: also a person's move
+    assert panel.result["theta"][1] == -2.45
+
+
+def test_set_theta_then_its_browser_echo_keeps_the_exact_theta(blobs):
+    panel = ThetaSliders(blobs)
+    theta = np.array([0.123, -1.318, 0.4])
+    panel.set_theta(theta)
+    for slider in panel.sliders:
+        slider.set_state({"value": browser_snap(slider, slider.value)})
+    assert np.array_equal(panel.result["theta"], theta)
 
 
 # ------------------------------------------------------------------ TrainingPanel
@@ -195,6 +315,31 @@ def test_zero_initialisation_keeps_hidden_units_identical():
 def test_panel_rejects_unknown_dataset():
     with pytest.raises(ValueError, match="dataset must be one of xor, moons, spirals, got 'circles'"):
         TrainingPanel("circles")
+
+
+def test_partial_redraws_equal_a_full_redraw():
+    """A data-set change redraws only the boundary's column of the cached figure, a rescaled loss axis only
+    its own; the picture must be the same, pixel for pixel, as drawing the whole figure afresh."""
+    panel = TrainingPanel("moons", epochs=6)
+
+    def assert_same_as_full_redraw():
+        partial = np.asarray(panel.canvas.buffer_rgba()).copy()
+        panel._background = None
+        panel.render()
+        assert np.array_equal(partial, np.asarray(panel.canvas.buffer_rgba()))
+
+    seconds = []
+    for dataset in ("xor", "spirals", "moons"):
+        start = time.perf_counter()
+        panel.dataset.value = dataset
+        seconds.append(time.perf_counter() - start)
+        assert_same_as_full_redraw()
+    panel.train()
+    assert_same_as_full_redraw()
+    panel.dataset.value = "xor"                                      # after training: curves cleared
+    assert len(panel.loss_curves.train_line.get_xdata()) == 0
+    assert_same_as_full_redraw()
+    assert np.median(seconds) < 0.5          # generous; the real median is reported by the benchmark
 
 
 def test_panel_update_timing_is_recorded(blobs):

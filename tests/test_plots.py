@@ -110,6 +110,28 @@ def test_boundary_rejects_bad_input(ax):
         view.update(np.zeros(99))
 
 
+def test_boundary_view_takes_a_new_data_set_in_place(ax):
+    X, y = two_class_data()
+    view = BoundaryView(ax, X, y, steps=20)
+    view.update(F.sigmoid(view.grid.points @ np.array([1.0, 0.5])))
+    image, points = view.image, list(view.points)
+    X2 = 3.0 * X[:25] + 10.0
+    y2 = (X2[:, 1] > 10.0).astype(int)
+    view.set_data(X2, y2)
+    assert view.image is image and view.points == points                   # the same artists...
+    assert len(ax.images) == 1 and len(ax.collections) == 2                # ...and nothing left over
+    assert view.boundary is None
+    assert np.array_equal(view.points[0].get_offsets(), X2[y2 == 0])
+    assert np.array_equal(view.points[1].get_offsets(), X2[y2 == 1])
+    expected = grid_over(X2, steps=20)
+    assert np.array_equal(view.grid.points, expected.points)
+    assert tuple(image.get_extent()) == pytest.approx(expected.extent)
+    assert (*ax.get_xlim(), *ax.get_ylim()) == pytest.approx(expected.extent)
+    assert np.all(np.asarray(image.get_array()) == 0.5)
+    with pytest.raises(ValueError, match="labels 0 and 1; got labels"):
+        view.set_data(X2, y2 + 2)
+
+
 # ------------------------------------------------------------------ LossCurves
 
 def history(train, test):
@@ -136,6 +158,21 @@ def test_loss_curves_rescale_only_when_needed(ax):
     assert ax.get_ylim()[1] >= 2.0
     assert curves.update(history([0.1] * 5, [0.1] * 5)) is True        # more epochs than planned
     assert ax.get_xlim()[1] == 5.5
+
+
+def test_loss_curves_clear_and_reset_reuse_the_lines(ax):
+    curves = LossCurves(ax, epochs=3)
+    lines = ax.get_lines()
+    curves.update(history([0.7, 0.5, 2.0], [0.8, 0.6, 0.6]))
+    limits = (ax.get_xlim(), ax.get_ylim())
+    curves.clear()
+    assert len(curves.train_line.get_xdata()) == 0 and len(curves.test_line.get_ydata()) == 0
+    assert (ax.get_xlim(), ax.get_ylim()) == limits                      # clear keeps the axes
+    curves.update(history([0.7], [0.8]))
+    curves.reset(epochs=8)
+    assert len(curves.train_line.get_xdata()) == 0 and len(curves.test_line.get_xdata()) == 0
+    assert ax.get_xlim() == (0.5, 8.5) and ax.get_ylim() == (0.0, 1e-3)   # as a new LossCurves
+    assert ax.get_lines() == lines
 
 
 def test_loss_curves_without_test_set(ax):

@@ -155,14 +155,18 @@ def mirrored(root, name):
 
 # ----------------------------------------------------------------- training
 
+def choice(root, label):
+    """The number chosen on a selection slider (its handle's value is an index; the readout beside it
+    prints the chosen number in full)."""
+    return float(dom.slider_readout(dom.slider(root, label)))
+
+
 def learning_rate(root, name, expected, problems):
-    """γ from its log slider (the handle's value is the exponent; the readout shows 3 digits only);
-    a problem if it is not the γ the notebook set."""
-    lr = 10.0 ** dom.slider_value(dom.slider(root, "γ"))
+    """γ from its selection slider; a problem if it is not the γ the notebook set."""
+    lr = choice(root, "γ")
     if abs(lr - expected) > 1e-9 * expected:
-        problems.append(f"{name}: γ is {lr!r} in the browser but the notebook set γ = {expected}: "
-                        f"the FloatLogSlider (min=-3, max=1, step=0.1) snaps log10 γ to its 0.1 grid when "
-                        f"it is shown and sends the snapped value back, so Train uses another γ")
+        problems.append(f"{name}: γ is {lr!r} in the browser but the notebook set γ = {expected}, "
+                        f"so Train uses another γ")
     return lr
 
 
@@ -215,7 +219,7 @@ def training_panel(root, name, problems, lr, dataset=None, units_key=None, n=200
         hidden_layers=int(root.locator(".widget-dropdown").filter(has_text="hidden layers")
                           .locator("select").input_value()),
         units=int(dom.slider_value(units_slider)),
-        init_scale=on_grid(dom.slider_value(dom.slider(root, "init ±")), 0.1),
+        init_scale=choice(root, "init ±"),
         lr=learning_rate(root, name, lr, problems),
         epochs=int(dom.slider_value(dom.slider(root, "epochs"))))
     record = oracles.sgd_network(**controls, n=n, seed=seed)
