@@ -79,7 +79,7 @@ def check_finite(operation, **arrays):
                 "a NaN here usually comes from a learning rate that is too large or an unstable formula")
 
 
-def binary_cross_entropy_with_logits(b, y_star):
+def binary_cross_entropy_with_logits(b, y_star, operation="binary cross-entropy"):
     """Per-example loss -[y* log y + (1-y*) log(1-y)] with y = σ(b).
 
     The lecture's J = y* log y + (1-y*) log(1-y) is a log-likelihood (to be
@@ -90,9 +90,9 @@ def binary_cross_entropy_with_logits(b, y_star):
     b = np.asarray(b, dtype=np.float64)
     y_star = np.asarray(y_star, dtype=np.float64)
     if b.shape != y_star.shape:
-        raise ValueError(f"binary cross-entropy: logits shape {b.shape} and labels shape {y_star.shape} differ")
+        raise ValueError(f"{operation}: logits shape {b.shape} and labels shape {y_star.shape} differ")
     if np.any((y_star < 0) | (y_star > 1)):
-        raise ValueError(f"binary cross-entropy: labels y* must lie in [0, 1], got values in "
+        raise ValueError(f"{operation}: labels y* must lie in [0, 1], got values in "
                          f"[{y_star.min()}, {y_star.max()}]")
     # -[y* log σ(b) + (1-y*) log σ(-b)] = max(b, 0) - y* b + log(1 + exp(-|b|)), in one stable pass
     return np.maximum(b, 0.0) - y_star * b + np.log1p(np.exp(-np.abs(b)))

@@ -154,22 +154,14 @@ def sigmoid_cross_entropy_forward(b, y_star):
 
     The slides' J is the log-likelihood; this is its negative mean, which we
     minimise.  b and y* are both scalars (one example) or both of shape (N,);
-    y* lies in [0, 1].  The logs are taken without forming ŷ:
-    log ŷ = -(log(1 + e^-|b|) + max(-b, 0)) and log(1 - ŷ) = log σ(-b), so J
-    is finite and accurate for |b| up to 1e300 and labels exactly 0 or 1.
-    The cache is (ŷ, y*).
+    y* lies in [0, 1].  The loss comes from `functional.binary_cross_entropy_with_logits`,
+    which never forms log ŷ from ŷ, so J is finite and accurate for any finite b
+    and labels exactly 0 or 1.  The cache is (ŷ, y*).
     """
-    if np.shape(b) != np.shape(y_star):
-        raise ValueError(f"sigmoid_cross_entropy_forward: scores shape {np.shape(b)} and labels shape "
-                         f"{np.shape(y_star)} differ")
+    J = float(np.mean(F.binary_cross_entropy_with_logits(b, y_star, "sigmoid_cross_entropy_forward")))
     if np.ndim(b) == 0:
-        if not 0.0 <= y_star <= 1.0:
-            raise ValueError(f"sigmoid_cross_entropy_forward: the label y* must lie in [0, 1], got {y_star!r}")
-        soft = math.log1p(math.exp(-abs(b)))
-        log_y, log_1_minus_y = -(soft + max(-b, 0.0)), -(soft + max(b, 0.0))
-        return -(y_star * log_y + (1.0 - y_star) * log_1_minus_y), (math.exp(log_y), y_star)
-    J = np.mean(F.binary_cross_entropy_with_logits(b, y_star))
-    return float(J), (F.sigmoid(b), np.asarray(y_star, dtype=np.float64))
+        return J, (F.sigmoid(float(b)), float(y_star))
+    return J, (F.sigmoid(b), np.asarray(y_star, dtype=np.float64))
 
 
 def sigmoid_cross_entropy_backward(cache, g_J=1.0):
