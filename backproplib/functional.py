@@ -112,6 +112,17 @@ def softmax_cross_entropy(a, labels):
     return -logp[np.arange(a.shape[0]), labels]
 
 
+def check_label(operation, label, k):
+    """One class label as an int in 0..k-1: an integer, or a float that is a whole number (3.0 from a
+    CSV file), the same rule as `check_labels` but quick enough to run once per example."""
+    if isinstance(label, (float, np.floating)) and float(label).is_integer():
+        label = int(label)
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or not 0 <= label < k:
+        raise ValueError(f"{operation}: one example with K = {k} scores needs a class label in 0..{k - 1} "
+                         f"(a whole number), got {label!r}")
+    return int(label)
+
+
 def check_labels(operation, labels, logits_shape):
     """Return `labels` as an int array after checking it fits logits of `logits_shape`."""
     labels_arr = np.asarray(labels)

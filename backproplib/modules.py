@@ -120,9 +120,7 @@ def softmax_cross_entropy_forward(b, labels):
     The cache is (ŷ, labels).
     """
     if b.ndim == 1:
-        if not (isinstance(labels, (int, np.integer)) and 0 <= labels < b.shape[0]):
-            raise ValueError(f"softmax_cross_entropy_forward: one example with K = {b.shape[0]} scores "
-                             f"needs an integer label in 0..{b.shape[0] - 1}, got {labels!r}")
+        labels = F.check_label("softmax_cross_entropy_forward", labels, b.shape[0])
         m = b.max()
         e = np.exp(b - m)
         s = e.sum()

@@ -9,6 +9,9 @@ cross-entropy), so the benchmark can check that they agree before it times them.
   the update needs (not the loss J).
 * ``TorchTwoHidden`` / ``TorchOneHiddenSoftmax``: tensors with requires_grad,
   loss.backward(), and an update under no_grad (float64, CPU).
+* ``BareNode``: not an engine but a floor: the least a Python graph node can
+  be, to show what the interpreter and its garbage collector charge per node
+  before any engine does any work.
 """
 import numpy as np
 
@@ -155,3 +158,31 @@ class TorchOneHiddenSoftmax:
         with torch.no_grad():
             b = self._scores(X)
             return float(ce(b, y)), float((b.argmax(dim=1) != y).double().mean())
+
+
+class BareNode:
+    """A value and up to two inputs, and nothing else: no gradient, no operation, no backward pass.
+
+    Building the section-1 graphs from these costs what any engine with one Python
+    object per node must pay at least: allocation, and the garbage collector's
+    passes over every live node (which grow with the number of nodes).
+    """
+
+    __slots__ = ("value", "v1", "v2")
+
+    def __init__(self, value, v1=None, v2=None):
+        self.value, self.v1, self.v2 = value, v1, v2
+
+    def __add__(self, other):
+        other = other if type(other) is BareNode else BareNode(other)
+        return BareNode(self.value + other.value, self, other)
+
+    def __mul__(self, other):
+        other = other if type(other) is BareNode else BareNode(other)
+        return BareNode(self.value * other.value, self, other)
+
+    def relu(self):
+        return BareNode(max(self.value, 0.0), self)
+
+    def backward(self):
+        """Nothing to do: the floor measures building only."""

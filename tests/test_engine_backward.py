@@ -173,6 +173,42 @@ def test_backward_returns_a_topological_order():
         assert all(position[v] < position[node] for v in node.inputs)
 
 
+@settings(max_examples=30, deadline=None)
+@given(program=PROGRAMS)
+def test_backward_visits_the_public_topological_order_and_leaves_other_nodes_alone(program):
+    """backward finds its nodes by marking .grad instead of using a set: the order must be the
+    same as topological_order's, no marker may survive, and nodes outside y's graph keep their grad."""
+    y = random_graph(program)
+    outside = bp.Var(5.0) * 2.0
+    outside.backward()
+    assert bp.topological_order(y) == bp.backward(y)
+    assert all(type(node.grad) in (float, np.ndarray) for node in bp.topological_order(y))
+    assert outside.grad == 1.0 and outside.inputs[0].grad == 2.0
+
+
+def test_topological_order_does_not_touch_gradients():
+    g = lecture_graph(2.0)
+    g["J"].backward()
+    before = {name: node.grad for name, node in g.items()}
+    bp.topological_order(g["J"])
+    assert {name: node.grad for name, node in g.items()} == before
+
+
+def test_inputs_are_v1_then_v2():
+    x, w = bp.Var(1.0), bp.Var(2.0)
+    assert x.inputs == () and (x.v1, x.v2) == (None, None)
+    assert bp.sin(x).inputs == (x,)
+    assert (w - x).inputs == (w, x)
+    both = x * x
+    assert both.inputs == (x, x) and both.v1 is both.v2 is x
+    assert (3.0 * x).inputs[0].op is bp.engine.CONSTANT
+
+
+def test_an_op_takes_at_most_two_inputs():
+    with pytest.raises(ValueError, match="at most two inputs"):
+        bp.Op("three", "{0}{1}{2}", None, ("1", None), ("1", None), ("1", None))
+
+
 def test_explicit_seed_gives_a_vector_jacobian_product():
     x = bp.Var(np.array([1.0, 2.0, 3.0]))
     y = x * x

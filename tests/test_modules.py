@@ -257,6 +257,16 @@ def test_softmax_cross_entropy_extreme_scores(no_warnings):
     assert J1 == 1e4
 
 
+def test_one_example_and_a_batch_follow_the_same_label_rule():
+    """Whole-number floats (labels read from a CSV file) are accepted alike, one example or a batch."""
+    b = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -2.0]])
+    for row, label in zip(b, [2, 0]):
+        assert softmax_cross_entropy_forward(row, float(label))[0] == softmax_cross_entropy_forward(row, label)[0]
+        assert softmax_cross_entropy_forward(row, np.float64(label))[1][1] == label
+    assert (softmax_cross_entropy_forward(b, np.array([2.0, 0.0]))[0]
+            == softmax_cross_entropy_forward(b, np.array([2, 0]))[0])
+
+
 # ------------------------------------------------------------------ bad input: ValueError naming the operation
 
 @pytest.mark.parametrize("call, words", [
@@ -265,7 +275,10 @@ def test_softmax_cross_entropy_extreme_scores(no_warnings):
     (lambda: affine_forward(np.ones(3), np.ones((3, 2)), np.ones(3)), ["affine_forward", "(3,)", "(2,)"]),
     (lambda: softmax_cross_entropy_forward(np.ones(3), 3), ["softmax_cross_entropy_forward", "0..2", "3"]),
     (lambda: softmax_cross_entropy_forward(np.ones(3), -1), ["softmax_cross_entropy_forward", "-1"]),
-    (lambda: softmax_cross_entropy_forward(np.ones(3), 1.0), ["softmax_cross_entropy_forward", "1.0"]),
+    (lambda: softmax_cross_entropy_forward(np.ones(3), 1.5), ["softmax_cross_entropy_forward", "1.5"]),
+    (lambda: softmax_cross_entropy_forward(np.ones(3), True), ["softmax_cross_entropy_forward", "True"]),
+    (lambda: softmax_cross_entropy_forward(np.ones((2, 3)), np.array([True, False])), ["integers", "bool"]),
+    (lambda: softmax_cross_entropy_forward(np.ones((2, 3)), np.array([0.0, 1.5])), ["whole numbers", "1.5"]),
     (lambda: softmax_cross_entropy_forward(np.ones((2, 3)), np.array([0, 3])), ["0..2", "3"]),
     (lambda: softmax_cross_entropy_forward(np.ones((2, 3)), np.array([0, 1, 2])), ["(2, 3)", "(3,)"]),
     (lambda: sigmoid_cross_entropy_forward(np.ones((4, 1)), np.ones(4)),
