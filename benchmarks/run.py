@@ -307,7 +307,7 @@ def section_scalar(settings):
     at = 10**5 if not settings.smoke else 100
     if all((g, at) in mg_ratio_at for g in GRAPHS):
         slowest = min(mg_ratio_at[g, at] for g in GRAPHS)
-        targets.append((f"≥ 5× faster than micrograd at {at:,} nodes (both graphs)", f"{slowest:.1f}×",
+        targets.append((f"≥ 5× faster than micrograd at {at:,} nodes (both graphs)", f"{slowest:.2f}×",
                         slowest >= 5))
     return Section("1. Scalar engine vs micrograd: build + backward, ns per node", header, rows, notes, targets)
 
