@@ -29,12 +29,12 @@ def sigmoid(b):
     b = np.asarray(b, dtype=np.float64)
     if b.ndim == 0:
         return sigmoid(float(b))
-    e = np.maximum(b, -708.0)                 # exp(708) is finite: no overflow below
-    np.negative(e, out=e)
+    tail = b.size and b.min() < -708.0        # exp(-b) would overflow (b < -709.78) or nearly
+    e = np.negative(np.maximum(b, -708.0) if tail else b)
     np.exp(e, out=e)
     e += 1.0
     s = np.reciprocal(e, out=e)               # 1 / (1 + exp(-b))
-    if b.size and b.min() < -708.0:           # there σ(b) = e^b / (1 + e^b) equals e^b to the last bit
+    if tail:                                  # there σ(b) = e^b / (1 + e^b) equals e^b to the last bit
         deep = b < -708.0
         s[deep] = np.exp(b[deep])
     return s
