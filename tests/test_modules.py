@@ -238,6 +238,22 @@ def test_sigmoid_saturates_exactly(no_warnings):
     assert np.all(sigmoid_backward(np.ones_like(a), cache)[[0, 1, -2, -1]] == 0.0)
 
 
+def test_log_sigmoid_is_finite_and_matches_closed_forms(no_warnings):
+    """log σ(b): the literal formula where it is safe, -b deep in the negative tail, and the cross-entropy's
+    own value -BCE(b, y* = 1), exactly; floats and arrays give the same bits."""
+    b = np.array([-1e4, -800.0, -30.0, -1.5, 0.0, 2.0, 30.0, 800.0, 1e4])
+    log_s = F.log_sigmoid(b)
+    assert np.all(np.isfinite(log_s)) and np.all(log_s <= 0.0)
+    assert log_s[0] == -1e4 and log_s[1] == -800.0 and log_s[-1] == 0.0
+    for k in (3, 4, 5):                  # |b| small: the literal formula is accurate
+        assert log_s[k] == pytest.approx(math.log(1.0 / (1.0 + math.exp(-b[k]))), rel=1e-14)
+    e = math.exp(-30.0)                  # log σ(±30) = -log(1 + e^-30) (- 30 for -30): series in e
+    assert log_s[6] == pytest.approx(-e + e * e / 2, rel=1e-15)
+    assert log_s[2] == pytest.approx(-30.0 - e, rel=1e-15)
+    np.testing.assert_array_equal(log_s, -F.binary_cross_entropy_with_logits(b, np.ones_like(b)))
+    np.testing.assert_array_equal(log_s, [F.log_sigmoid(float(v)) for v in b])
+
+
 def test_sigmoid_cross_entropy_extreme_scores(no_warnings):
     b = np.array([1e4, 1e4, -1e4, -1e4])
     y_star = np.array([1.0, 0.0, 1.0, 0.0])
