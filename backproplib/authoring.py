@@ -3,10 +3,12 @@
     python -m backproplib.authoring execute NOTEBOOK...   run notebooks, store outputs in place
     python -m backproplib.authoring exercises [--check]   solutions/*.ipynb -> exercises/*.ipynb
     python -m backproplib.authoring live [--check]        notebooks/NN_*.ipynb -> notebooks/live/
-    python -m backproplib.authoring generate [--check]    both of the above (`make exercises`)
+    python -m backproplib.authoring setup [--check]       the setup cell of every source notebook
+    python -m backproplib.authoring generate [--check]    all three (`make exercises`)
 
 Every notebook is executed in a fresh kernel from its own folder and saved with no
-timestamps, so regenerating unchanged sources rewrites the same bytes.
+timestamps, so regenerating unchanged sources rewrites the same bytes.  A cell tagged ``timing``
+(it prints or plots wall-clock times) runs like any other, but its outputs are not stored.
 
 Exercises.  Each solution notebook marks its answers with whole-line markers
 ``### BEGIN SOLUTION`` / ``### END SOLUTION``.  In the exercise copy each region becomes a stub
@@ -27,6 +29,21 @@ a ``# LIVE`` prompt that says where the full cell is (``code cell N of ../NN_nam
 cell's leading comment lines; the copy is executed and stored in ``notebooks/live/``.  Notebooks
 without live cells get no copy.
 
+Setup cells.  Every lecture notebook and solution (and so every exercise and live copy) starts,
+after its title, with a code cell tagged ``setup`` that does nothing where backproplib is
+importable and otherwise pip-installs it (on Colab or a bare kernel) from
+``$BACKPROPLIB_SOURCE``, by default the repository address set in pyproject.toml
+(``[project.urls] Repository``), then checks the version it got.  The ``setup`` job writes that
+cell from `setup_source()` and re-executes a notebook only when its cell changed.
+
+Safety.  Generation is all or nothing: every notebook is executed in memory first, and a failing
+cell (named: notebook, cell number and id) or a failing check writes nothing.  Each generated
+notebook records the hash of its own content (``metadata.backproplib.generated_sha256``); a file
+in ``exercises/`` or ``notebooks/live/`` is overwritten or removed only if that hash still matches,
+i.e. the generator wrote it and nobody changed it since.  Anything else — a filled-in exercise, a
+copy, a draft — stops generation with one message listing the files; ``--force`` first copies
+them to ``build/authoring-backup/<time>/`` and says so.
+
 ``--check`` writes nothing and exits with status 1 if a generated notebook is missing, left
 over, not executed, or differs from its source in any cell's type, id, source or metadata, or
 if a solution is not executed or stores a failing check.  Stored outputs themselves are
@@ -39,10 +56,14 @@ import re
 import sys
 from pathlib import Path
 
+from .files import write_atomically
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-SOLUTION_ONLY, LIVE = "solution-only", "live"
+SOLUTION_ONLY, LIVE, SETUP = "solution-only", "live", "setup"
+TIMING = "timing"      # a cell that measures this machine's clock: it runs, but its outputs are not stored
 MARKDOWN_STUB = "*Your answer here.*"
 LIVE_PROMPT = "# LIVE: type this cell in class."
+RECORD = "generated_sha256"        # notebook metadata backproplib.generated_sha256: the generator wrote this
 
 
 class AuthoringError(ValueError):
@@ -51,10 +72,16 @@ class AuthoringError(ValueError):
 
 # --------------------------------------------------------------------- execution
 
+# What JupyterLab writes into a notebook it opens with the ipykernel `python3` kernel: storing exactly
+# this keeps opening a notebook from marking it modified.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
 def _execute(nb, folder, timeout=600):
     """Run every cell of `nb` in a fresh kernel started in `folder`; outputs are stored in `nb`."""
     from nbclient import NotebookClient
 
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -62,7 +89,7 @@ def _execute(nb, folder, timeout=600):
     client.execute()
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = _merged_streams(cell.outputs)
+            cell.outputs = [] if TIMING in _tags(cell) else _merged_streams(cell.outputs)
     return _renumber_widgets(nb)
 
 
@@ -248,12 +275,20 @@ def live_prompt(source, where=""):
     return "\n".join([LIVE_PROMPT + (f" The full cell is {where}." if where else "")] + comments)
 
 
+def one_folder_down(markdown):
+    """`markdown` with its relative links made to work from a subfolder (`](x.ipynb` -> `](../x.ipynb`)."""
+    return re.sub(r"\]\((?![a-z][a-z0-9+.-]*:|/|#)", "](../", markdown)
+
+
 def live_from_lecture(nb, source_name):
-    """The unexecuted live-coding copy of a lecture notebook, or None if it has no live cells."""
+    """The unexecuted live-coding copy of a lecture notebook, or None if it has no live cells.
+    It lives one folder down from its source, so relative links gain a `../`."""
     cells, emptied, number = [], 0, 0
     for cell in nb.cells:
         cell = _blank(cell)
-        if cell.cell_type == "code":
+        if cell.cell_type == "markdown":
+            cell.source = one_folder_down(cell.source)
+        elif cell.cell_type == "code":
             number += 1
             if LIVE in _tags(cell):
                 cell.source = live_prompt(cell.source, f"code cell {number} of ../{Path(source_name).name}")
@@ -262,7 +297,69 @@ def live_from_lecture(nb, source_name):
     return _derived(nb, cells, source_name, "live") if emptied else None
 
 
-# --------------------------------------------------------------------- the two jobs
+# --------------------------------------------------------------------- setup cells
+
+SETUP_TEMPLATE = """\
+# Setup: nothing happens where backproplib is installed; on Colab or a bare kernel it is installed first.
+import importlib.util, os, subprocess, sys
+if importlib.util.find_spec("backproplib") is None:
+    source = os.environ.get("BACKPROPLIB_SOURCE", "backproplib @ git+REPOSITORY")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+import backproplib
+if backproplib.__version__ != "VERSION":
+    print(f"Note: written for backproplib VERSION; this kernel has {backproplib.__version__}.")"""
+
+
+def project_metadata(root):
+    """(version, repository address) from `root`/pyproject.toml: the one place where each is set."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:                  # Python 3.10: the `authoring` extra brings tomli
+        import tomli as tomllib
+    project = tomllib.loads((Path(root) / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return project["version"], project["urls"]["Repository"]
+
+
+def setup_source(version, repository):
+    """The source of the setup cell for backproplib `version` installed from `repository`."""
+    return SETUP_TEMPLATE.replace("VERSION", version).replace("REPOSITORY", repository)
+
+
+def with_setup_cell(nb, source):
+    """`nb` with its setup cell (tag `setup`, right after the title cell) holding `source`, or None
+    if it already does.  A notebook without code cells (a contents page) needs none: also None."""
+    import nbformat
+
+    if not any(c.cell_type == "code" for c in nb.cells):
+        return None
+    nb = copy.deepcopy(nb)
+    setups = [i for i, c in enumerate(nb.cells) if SETUP in _tags(c)]
+    if setups == [1] and nb.cells[1].source == source and nb.cells[1].cell_type == "code":
+        return None
+    for i in reversed(setups):
+        del nb.cells[i]
+    nb.cells.insert(1, nbformat.v4.new_code_cell(source, id=SETUP, metadata={"tags": [SETUP]}))
+    return nb
+
+
+def _setup_sources(root):
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
+
+
+def setup_plan(root):
+    """{notebook path: the notebook with its setup cell made current} for every source notebook that needs it."""
+    import nbformat
+
+    source = setup_source(*project_metadata(root))
+    plan = {}
+    for path in _setup_sources(root):
+        nb = with_setup_cell(nbformat.read(path, as_version=4), source)
+        if nb is not None:
+            plan[path] = nb
+    return plan
+
+
+# --------------------------------------------------------------------- exercises and live copies
 
 JOBS = {
     # job: (source folder, source glob, target folder, transform, sources are executed and must pass)
@@ -288,24 +385,62 @@ def failed_checks(nb):
             for line in o.text.splitlines() if line.startswith((WRONG, TODO))]
 
 
-def planned(job, root):
-    """{target path: unexecuted notebook} for one job under the repository `root`."""
+def planned(job, root, sources=None):
+    """{target path: unexecuted notebook} for one job under the repository `root`.  A source notebook
+    found in `sources` ({path: notebook}, e.g. just executed in memory) is taken from there."""
     import nbformat
 
     source_dir, _, target_dir, transform, _ = JOBS[job]
     plan = {}
     for source in _sources(job, root):
-        nb = transform(nbformat.read(source, as_version=4), f"{source_dir}/{source.name}")
+        nb = (sources or {}).get(source) or nbformat.read(source, as_version=4)
+        nb = transform(nb, f"{source_dir}/{source.name}")
         if nb is not None:
             plan[root / target_dir / source.name] = nb
     return plan
+
+
+# --------------------------------------------------------------------- whose file is it?
+
+def content_hash(nb):
+    """SHA-256 of the notebook as nbformat writes it, leaving out its own record of that hash."""
+    import hashlib
+
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.get("backproplib", {}).pop(RECORD, None)
+    return hashlib.sha256(nbformat.writes(nb).encode("utf-8")).hexdigest()
+
+
+def _stamped(nb):
+    """`nb` carrying the hash of its own content: the generator's mark that it wrote exactly this."""
+    nb.metadata.setdefault("backproplib", {})[RECORD] = content_hash(nb)
+    return nb
+
+
+def untouched(path, wanted=None):
+    """True if the generator wrote the notebook at `path` and nobody changed it since: its content still
+    has the hash it recorded.  A notebook from before hashes were recorded counts as untouched when its
+    cells are exactly those of `wanted` (the notebook the generator would write now)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:                             # not a notebook any more: somebody's file
+        return False
+    record = nb.metadata.get("backproplib", {}).get(RECORD)
+    if record is not None:
+        return record == content_hash(nb)
+    return wanted is not None and _first_difference(_inputs(nb), _inputs(wanted)) == ""
 
 
 def _inputs(nb):
     """What a generated notebook must share with its source: every cell's type, id, source, metadata."""
     cells = [(c.cell_type, c.get("id"), c.source, {k: v for k, v in c.metadata.items() if k != "execution"})
              for c in nb.cells]
-    return cells, nb.metadata.get("backproplib")
+    meta = {k: v for k, v in nb.metadata.get("backproplib", {}).items() if k != RECORD}
+    return cells, meta or None
 
 
 def _first_difference(stored, wanted):
@@ -324,6 +459,8 @@ def stale(job, root):
     """Problems with the stored output of `job`, one line each; empty when it is up to date."""
     import nbformat
 
+    if job == SETUP:
+        return [f"{path.relative_to(root)}: its setup cell is missing or out of date" for path in setup_plan(root)]
     plan = planned(job, root)
     target_dir = root / JOBS[job][2]
     problems = [f"{p.relative_to(root)}: left over (no source produces it)"
@@ -346,32 +483,109 @@ def stale(job, root):
             problems.append(f"{name}: differs from {nb.metadata['backproplib']['generated_from']} ({difference})")
         elif _not_executed(stored):
             problems.append(f"{name}: not executed")
+        elif not untouched(path, nb):
+            problems.append(f"{name}: changed since it was generated")
     return problems
 
 
-def generate(job, root, log=print):
-    """Execute the sources if the job says so; write and execute every generated notebook of `job`;
-    remove left-over ones.  Returns the paths written."""
+# --------------------------------------------------------------------- generation, all or nothing
+
+class GenerationRefused(AuthoringError):
+    """Generation would overwrite or delete files that the generator did not write (or that changed since)."""
+
+
+def _run(nb, path, root):
+    """`nb` executed in memory as if it were at `path`; a failing cell raises AuthoringError naming it."""
+    from nbclient.exceptions import CellExecutionError
+
+    path.parent.mkdir(parents=True, exist_ok=True)          # the kernel starts there; no file is written
+    try:
+        return _execute(nb, path.parent)
+    except CellExecutionError as err:
+        code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        failed = next((i for i in code for o in nb.cells[i].get("outputs", []) if o.output_type == "error"), None)
+        where = "a cell" if failed is None else \
+            f"code cell {code.index(failed) + 1} (cell {failed}, id {nb.cells[failed].get('id')})"
+        error = next((f"{o.ename}: {o.evalue}" for o in nb.cells[failed].outputs if o.output_type == "error"),
+                     str(err).strip().splitlines()[-1]) if failed is not None else str(err).strip().splitlines()[-1]
+        raise AuthoringError(f"{path.relative_to(root)}: {where} failed: {error}; nothing was written") from None
+
+
+def build(jobs, root, log=print):
+    """Everything `jobs` would write, computed in memory: ({path: executed notebook}, [paths to remove],
+    {path: notebook the generator would write, for generated targets}).  Writes nothing."""
+    sources, targets, removals = {}, {}, []
+    if SETUP in jobs:
+        for path, nb in setup_plan(root).items():
+            log(f"executing {path.relative_to(root)} (its setup cell changed)")
+            sources[path] = _run(nb, path, root)
+    for job in (job for job in JOBS if job in jobs):
+        if JOBS[job][4]:
+            import nbformat
+
+            for source in _sources(job, root):
+                log(f"executing {source.relative_to(root)}")
+                nb = _run(sources.get(source) or nbformat.read(source, as_version=4), source, root)
+                failures = failed_checks(nb)
+                if failures:
+                    raise AuthoringError(f"{source.relative_to(root)}: a solution must pass its checks, but:\n  "
+                                         + "\n  ".join(failures) + "\nnothing was written")
+                sources[source] = nb
+        plan = planned(job, root, sources)
+        removals += [p for p in sorted((root / JOBS[job][2]).glob("*.ipynb")) if p not in plan]
+        for path, nb in plan.items():
+            log(f"executing {path.relative_to(root)}")
+            targets[path] = _stamped(_run(nb, path, root))
+    return sources, targets, removals
+
+
+def _backup(paths, root):
+    """Copy `paths` into a new folder build/authoring-backup/<time>/ (same relative layout); returns it."""
+    import shutil
+    import time
+
+    folder = root / "build" / "authoring-backup" / time.strftime("%Y%m%d-%H%M%S")
+    while folder.exists():
+        folder = folder.with_name(folder.name + "+")
+    for path in paths:
+        target = folder / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return folder
+
+
+def generate(jobs, root, log=print, force=False):
+    """Run `jobs` (names from SETUP and JOBS) all or nothing.  Every notebook is executed in memory first;
+    a failure writes nothing.  A generated notebook is overwritten or removed only if the generator wrote
+    it and nobody changed it since (`untouched`); otherwise GenerationRefused lists those files and nothing
+    is written, unless `force`, which first copies them to build/authoring-backup/.  Returns the paths written."""
     import nbformat
 
-    if JOBS[job][4]:
-        for source in _sources(job, root):
-            log(f"executing {source.relative_to(root)}")
-            failures = failed_checks(execute_notebook(source))
-            if failures:
-                raise AuthoringError(f"{source.relative_to(root)}: a solution must pass its checks, but:\n  "
-                                     + "\n  ".join(failures))
-    plan = planned(job, root)
-    target_dir = root / JOBS[job][2]
-    for path in sorted(target_dir.glob("*.ipynb")):
-        if path not in plan:
-            log(f"removing {path.relative_to(root)} (its source is gone)")
-            path.unlink()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for path, nb in plan.items():
-        log(f"writing {path.relative_to(root)}")
-        nbformat.write(_execute(nb, path.parent), path)
-    return list(plan)
+    jobs = [jobs] if isinstance(jobs, str) else list(jobs)
+    root = Path(root)
+    sources, targets, removals = build(jobs, root, log)
+    in_the_way = [p for p in sorted(targets) if p.exists() and not untouched(p, targets[p])]
+    in_the_way += [p for p in removals if not untouched(p)]
+    if in_the_way:
+        names = "\n  ".join(str(p.relative_to(root)) for p in in_the_way)
+        if not force:
+            raise GenerationRefused(
+                f"these notebooks were not written by the generator, or were changed since it wrote them:\n  {names}\n"
+                "Nothing was written.  Move them elsewhere (students: to my-work/) and run again, or run again "
+                "with --force, which first copies them to build/authoring-backup/.")
+        log(f"--force: copied these to {_backup(in_the_way, root).relative_to(root)}/ first:\n  {names}")
+    written = []
+    for path, nb in {**sources, **targets}.items():
+        text = nbformat.writes(nb)
+        text += "" if text.endswith("\n") else "\n"             # as nbformat.write ends a file
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            log(f"writing {path.relative_to(root)}")
+            write_atomically(path, text)
+            written.append(path)
+    for path in removals:
+        log(f"removing {path.relative_to(root)} (its source is gone)")
+        path.unlink()
+    return written
 
 
 def main(argv=None):
@@ -380,12 +594,16 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("execute", help="execute notebooks and store their outputs in place")
     run.add_argument("notebooks", nargs="+", type=Path)
-    for command, text in [("exercises", "make exercises/ from solutions/"),
+    for command, text in [("setup", "write the setup cell of every lecture notebook and solution"),
+                          ("exercises", "make exercises/ from solutions/"),
                           ("live", "make notebooks/live/ from the lecture notebooks"),
-                          ("generate", "both: exercises and live copies")]:
+                          ("generate", "all three: setup cells, exercises and live copies")]:
         job = sub.add_parser(command, help=text)
         job.add_argument("--check", action="store_true",
                          help="write nothing; exit 1 if any generated notebook is stale")
+        job.add_argument("--force", action="store_true",
+                         help="overwrite or remove changed or unknown notebooks, after copying them to "
+                              "build/authoring-backup/")
         job.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
     args = parser.parse_args(argv)
     if args.command == "execute":
@@ -393,7 +611,7 @@ def main(argv=None):
             print(f"executing {nb}", file=sys.stderr)
             execute_notebook(nb)
         return 0
-    jobs = list(JOBS) if args.command == "generate" else [args.command]
+    jobs = [SETUP, *JOBS] if args.command == "generate" else [args.command]
     if args.check:
         problems = [p for job in jobs for p in stale(job, args.root)]
         for problem in problems:
@@ -402,8 +620,16 @@ def main(argv=None):
             print("run `make exercises` (python -m backproplib.authoring generate) and commit the result",
                   file=sys.stderr)
         return 1 if problems else 0
-    for job in jobs:
-        generate(job, args.root, log=lambda text: print(text, file=sys.stderr))
+    log = lambda text: print(text, file=sys.stderr)                       # noqa: E731
+    try:
+        generate(jobs, args.root, log=log, force=args.force)
+        if "exercises" in jobs:                           # nbgrader's course, under build/ (see nbgrader_export)
+            from .nbgrader_export import export as export_nbgrader
+
+            export_nbgrader(args.root, log=log)
+    except AuthoringError as err:
+        print(f"{parser.prog}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

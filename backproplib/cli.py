@@ -9,24 +9,36 @@ CSV files, by Algorithm 1 (per-example SGD in file order unless --shuffle),
 printing the mean train and test cross-entropy after every epoch and the final
 error rates.
 
-Bad input (a missing or malformed file, a bad option) ends the program with
-one line on stderr, "PROG: error: FILE:LINE: what is wrong", and exit status
-2; the metrics file is written only when training has finished, atomically.
+    python -m backproplib notebooks DEST
+
+copies the notebook suite (notebooks/, notebooks/live/, exercises/, in that
+layout) into the folder DEST, creating it if needed, and says how to open it.
+It never overwrites: if any of the files is already there, nothing is copied
+(see backproplib.suite).
+
+Exit status: 0 done; 2 bad input (a missing or malformed file, a bad option), with one line on stderr
+"PROG COMMAND: error: FILE:LINE: what is wrong"; 3 training diverged; 130 interrupted (Ctrl-C).  The
+metrics file is written atomically, once: at the end, or with the epochs completed so far and its
+"status" ("finished", "diverged", "interrupted"); a symlink given as --metrics is followed.
 
 Adding a subcommand: write ``add_NAME(subparsers)`` that adds its parser and
 sets ``run`` (a function of the parsed arguments returning the exit status),
 and list it in SUBCOMMANDS.
 """
 import argparse
+import importlib.util
 import json
 import math
 import os
+import shlex
 import sys
-import tempfile
 
 import numpy as np
 
+from . import suite
 from .data import DataFileError, load_csv
+from .files import write_atomically
+from .grading import add_grade
 from .models import OneHiddenLayerNet, TwoHiddenLayerNet
 from .training import sgd
 
@@ -84,85 +96,213 @@ def add_train(subparsers):
     parser.set_defaults(run=run_train)
 
 
+DIVERGED_NATS = 100.0        # a mean cross-entropy above this (p(y*) < e^-100) means training has diverged
+MEMORY_SHARE = 0.5           # the network may use at most this share of the memory available now
+
+
+class _Stopped(Exception):
+    """Training ended early; `status` is the exit status, `message` the line on stderr."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 def run_train(args):
-    """Load the data, build the network, train it and report; returns the exit status."""
+    """Load the data, build the network, train it and report; returns the exit status:
+    0 trained, 2 bad input, 3 training diverged, 130 interrupted (Ctrl-C)."""
     if len(args.hidden_units) > 2:
         raise CommandError(f"--hidden-units takes one size (1 hidden layer) or two (2 hidden layers), "
                            f"got {len(args.hidden_units)}: {' '.join(map(str, args.hidden_units))}")
-    if args.metrics:
-        _check_writable(args.metrics)
+    metrics = _metrics_target(args.metrics, (args.train_file, args.test_file)) if args.metrics is not None else None
     X_train, y_train = load_csv(args.train_file)
     X_test, y_test = load_csv(args.test_file)
     M = X_train.shape[1]
     if X_test.shape[1] != M:
         raise DataFileError(args.test_file, None, f"rows have {X_test.shape[1]} features, but the rows "
                                                   f"of {args.train_file} have {M}")
+    for path, X in ((args.train_file, X_train), (args.test_file, X_test)):
+        if np.abs(X).max() > 1e100:
+            raise DataFileError(path, None, f"a feature value reaches {np.abs(X).max():.3g}; values this large "
+                                            "overflow the network's sums: scale the features first")
     K = int(max(y_train.max(), y_test.max())) + 1
     if K < 2:
         raise DataFileError(args.train_file, None, "every label is 0: the softmax output needs at least "
                                                    "two classes 0..K-1")
+    _check_memory(M, args.hidden_units, K, len(y_train) + len(y_test))
+    for note in _label_notes(args.train_file, y_train, args.test_file, y_test, K):
+        print(f"note: {note}", file=sys.stderr)
     network = OneHiddenLayerNet if len(args.hidden_units) == 1 else TwoHiddenLayerNet
     model = network(M, *args.hidden_units, K=K, init=args.init, seed=args.seed)
     print(f"{network.__name__}: M = {M} features, hidden units {' and '.join(map(str, args.hidden_units))}, "
           f"K = {K} classes; {len(y_train)} training and {len(y_test)} test examples; "
           f"init {args.init}, γ = {args.lr:g}, {args.epochs} epochs, "
           f"{'shuffled' if args.shuffle else 'file'} order")
+    history, stopped = [], None
 
-    def show(epoch, history):
-        row = history[-1]
+    def show(epoch, so_far):
+        row = so_far[-1]
+        history[:] = so_far
         print(f"epoch {epoch}: train cross-entropy {row['train_cross_entropy']:.7g}, "
               f"test cross-entropy {row['test_cross_entropy']:.7g}", flush=True)
+        loss = row["train_cross_entropy"]
+        if not math.isfinite(loss) or loss > DIVERGED_NATS:
+            raise _Stopped(3, f"training diverged at epoch {epoch}: the train cross-entropy is {loss:.4g} "
+                              f"(more than {DIVERGED_NATS:g} means p(y*) < e^-{DIVERGED_NATS:g}); "
+                              "try a smaller --lr")
 
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        try:
-            history = sgd(model, X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
-                          shuffle=args.shuffle, seed=args.seed, callback=show)
-        except FloatingPointError as err:
-            raise CommandError(f"training diverged ({err}); try a smaller --lr") from None
-    final = history[-1]
-    print(f"final error rate: train {final['train_error']:.4f}, test {final['test_error']:.4f}")
-    if args.metrics:
-        _write_json_atomically(args.metrics, {
-            "epochs": [{k: row[k] for k in ("epoch", "train_cross_entropy", "test_cross_entropy")}
-                       for row in history],
-            "train_error": final["train_error"], "test_error": final["test_error"],
-        })
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            try:
+                sgd(model, X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
+                    shuffle=args.shuffle, seed=args.seed, callback=show)
+            except FloatingPointError as err:
+                raise _Stopped(3, f"training diverged in epoch {len(history) + 1} ({err}); "
+                                  "try a smaller --lr") from None
+    except KeyboardInterrupt:
+        stopped = _Stopped(130, f"interrupted during epoch {len(history) + 1}; {len(history)} epochs "
+                                "completed" + (f", kept in {args.metrics}" if metrics else ""))
+    except _Stopped as err:
+        stopped = err
+    if history and not stopped:
+        final = history[-1]
+        print(f"final error rate: train {final['train_error']:.4f}, test {final['test_error']:.4f}")
+    if metrics:
+        status = {None: "finished", 3: "diverged", 130: "interrupted"}[stopped and stopped.status]
+        document = {"status": status,
+                    "epochs": [{k: row[k] for k in ("epoch", "train_cross_entropy", "test_cross_entropy")}
+                               for row in history]}
+        if history:
+            document.update(train_error=history[-1]["train_error"], test_error=history[-1]["test_error"])
+        write_atomically(metrics, json.dumps(document, indent=2) + "\n")
+    if stopped:
+        print(f"{_prog(args)} train: {'error: ' if stopped.status != 130 else ''}{stopped.message}", file=sys.stderr)
+        return stopped.status
     return 0
 
 
-def _check_writable(path):
-    """Fail before training, not after, if the metrics file cannot be created."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
+def _prog(args):
+    return getattr(args, "prog", "backproplib")
+
+
+def _metrics_target(path, inputs):
+    """The file --metrics will write (a symlink's target: the link is followed), checked before any work:
+    a file name, not a folder, in a writable folder, and never one of the input files."""
+    if not path.strip():
+        raise CommandError("--metrics: expected a file name, got an empty string")
+    target = os.path.realpath(path)
+    if os.path.isdir(target):
         raise CommandError(f"--metrics {path}: is a directory")
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise CommandError(f"--metrics {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"--metrics {path}: the folder {folder} is not writable")
+    if not os.access(folder, os.W_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise CommandError(f"--metrics {path}: not writable")
+    for name in inputs:
+        if os.path.realpath(name) == target or (os.path.exists(name) and os.path.exists(target)
+                                                and os.path.samefile(name, target)):
+            raise CommandError(f"--metrics {path}: is the data file {name}; the metrics would replace it, "
+                               "name another file")
+    return target
 
 
-def _write_json_atomically(path, document):
-    """Write to a temporary file next to `path`, then rename it: readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+def _available_memory():
+    """Bytes of memory available now (Linux: MemAvailable), or None where it cannot be told."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_memory(M, hidden, K, examples):
+    """Refuse, before allocating anything, a network that would not fit in memory."""
+    sizes = [M, *hidden, K]
+    parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    need = 8 * (4 * parameters + 2 * examples * (M + 1 + sum(hidden) + K))  # params, grads, steps; activations
+    available = _available_memory()
+    if available is not None and need > MEMORY_SHARE * available:
+        raise CommandError(f"--hidden-units {' '.join(map(str, hidden))}: with M = {M} features and K = {K} "
+                           f"classes the network has {parameters:,} parameters and needs about "
+                           f"{need / 2**30:,.1f} GiB, more than this machine can give it "
+                           f"({available / 2**30:,.1f} GiB available)")
+
+
+def _label_notes(train_file, y_train, test_file, y_test, K):
+    """Unusual labels, in words: classes with no example anywhere, classes seen only in the test file."""
+    seen_train, seen_test = set(np.unique(y_train).tolist()), set(np.unique(y_test).tolist())
+    notes = []
+    missing = sorted(set(range(K)) - seen_train - seen_test)
+    if missing:
+        notes.append(f"K = {K} classes (labels 0..{K - 1}), but no example has label "
+                     f"{_listed(missing)}; their outputs are trained only to say no")
+    only_test = sorted(seen_test - seen_train)
+    if only_test:
+        notes.append(f"label {_listed(only_test)} appears only in {test_file}: the network never sees it in "
+                     f"training ({train_file}), so it cannot predict it")
+    return notes
+
+
+def _listed(values, most=8):
+    text = ", ".join(map(str, values[:most]))
+    return text + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+def add_notebooks(subparsers):
+    """The `notebooks` subcommand."""
+    parser = subparsers.add_parser(
+        "notebooks", help="copy the lecture notebooks, their live copies and the exercises into a folder",
+        description="Copy the notebook suite -- the lecture notebooks (notebooks/), their live-coding copies "
+                    "(notebooks/live/) and the exercise sets (exercises/), in that layout -- into DEST, "
+                    "creating it if needed. Nothing is ever overwritten: if any of the files is already "
+                    "in DEST, nothing is copied and the exit status is 2.")
+    parser.add_argument("dest", metavar="DEST", help="the folder to copy the suite into")
+    parser.set_defaults(run=run_notebooks)
+
+
+def run_notebooks(args):
+    """Copy the suite into args.dest; returns the exit status."""
+    try:
+        copied = suite.copy_suite(args.dest)
+    except suite.SuiteInTheWay as err:
+        raise CommandError(f"{args.dest} already holds {len(err.paths)} of the suite's files, so nothing "
+                           f"was copied (nothing is ever overwritten): {', '.join(err.paths)}") from None
+    except (suite.SuiteNotFound, OSError) as err:
+        raise CommandError(str(err)) from None
+    counts = {}
+    for name in copied:
+        counts[os.path.dirname(name)] = counts.get(os.path.dirname(name), 0) + 1
+    order = [os.path.dirname(pattern) for pattern in suite.PATTERNS]
+    print(f"Copied {len(copied)} notebooks into {args.dest}: "
+          + ", ".join(f"{folder}/ ({counts[folder]})" for folder in order if folder in counts) + ".")
+    print(f"Open them with:  jupyter lab {shlex.quote(args.dest)}")
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("(JupyterLab is not installed here: pip install jupyterlab)")
+    start = next((name for name in copied if name.startswith("notebooks/00_")), copied[0])
+    print(f"then start with {start}; your own copies of the exercises go in {suite.WORK_FOLDER}/.")
+    return 0
 
 
 # ---------------------------------------------------------------------------- entry point
 
-SUBCOMMANDS = (add_train,)
+SUBCOMMANDS = (add_train, add_notebooks, add_grade)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line ("PROG: error: what"), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser(prog="backproplib"):
     """The argument parser with every subcommand of SUBCOMMANDS."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog, description="backproplib: backpropagation as taught in CMU 10-301/601 Lecture 13.")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for add in SUBCOMMANDS:
@@ -171,14 +311,19 @@ def build_parser(prog="backproplib"):
 
 
 def main(argv=None, prog="backproplib"):
-    """Run the command line; returns the exit status (0 ok, 2 bad input or options)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input or options, 3 training diverged,
+    130 interrupted)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return 2
+    args.prog = parser.prog
     try:
         return args.run(args)
     except (CommandError, DataFileError) as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -13,6 +13,9 @@ in the copy that scikit-learn distributes, shipped unmodified as
 """
 import gzip
 import math
+import os
+import re
+import zlib
 from collections import namedtuple
 from pathlib import Path
 
@@ -171,64 +174,100 @@ def load_dataset(name, n=None, noise=None, seed=0, test_fraction=0.25):
     return train_test_split(X, y, test_fraction=test_fraction, seed=seed)
 
 
-def _read_lines(path):
-    """All lines of a text file (gzip if it ends in .gz), or a DataFileError saying why not."""
+# One field: an ASCII decimal number, optionally in double quotes, with spaces around it.  Python's float()
+# alone would also take "1_000", "inf", "nan" and other scripts' digits.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_FIELD = rf"[ \t]*(?:{_NUMBER}|\"[ \t]*{_NUMBER}[ \t]*\")[ \t]*"
+_ROW = re.compile(rf"{_FIELD}(?:,{_FIELD})*")
+_CHARACTERS = frozenset("0123456789+-.eE,\" \t")      # a row with any other character is refused
+CHUNK = 4096                        # rows parsed per block of memory
+LARGEST_LABEL = 2**31 - 1           # a class label must fit an int32 (and float64 holds it exactly)
+
+
+def _lines(path):
+    """(line number, line) of a text file (gzip if its name ends in .gz), read lazily; a leading UTF-8 BOM is
+    dropped.  Only \\n, \\r\\n and \\r end a line, as in an editor."""
+    name = os.fsdecode(path)
     try:
-        if str(path).endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                return fh.read().splitlines()
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().splitlines()
+        handle = gzip.open(path, "rt", encoding="utf-8-sig") if name.endswith(".gz") else \
+            open(path, encoding="utf-8-sig")
+        with handle:
+            yield from enumerate(handle, start=1)
     except FileNotFoundError:
-        raise DataFileError(path, None, "no such file") from None
+        raise DataFileError(name, None, "no such file") from None
     except IsADirectoryError:
-        raise DataFileError(path, None, "is a directory, not a data file") from None
+        raise DataFileError(name, None, "is a directory, not a data file") from None
     except UnicodeDecodeError as err:
-        raise DataFileError(path, None, f"not a UTF-8 text file ({err.reason})") from None
-    except (OSError, EOFError) as err:
-        raise DataFileError(path, None, f"cannot be read ({err})") from None
+        raise DataFileError(name, None, f"not a UTF-8 text file ({err.reason})") from None
+    except (OSError, EOFError, zlib.error) as err:       # gzip.BadGzipFile is an OSError
+        raise DataFileError(name, None, f"cannot be read ({err})") from None
 
 
 def _read_table(path, label_column):
-    """Parse comma-separated numeric rows; the label sits in `label_column` (0 or -1)."""
-    numbered = [(i, line) for i, line in enumerate(_read_lines(path), start=1) if line.strip()]
-    if not numbered:
-        raise DataFileError(path, 1, "the file is empty; expected rows of a label and numeric features")
-    rows = [line.split(",") for _, line in numbered]
-    width = len(rows[0])
-    if width < 2:
-        raise DataFileError(path, numbered[0][0], "a row needs a label and at least one feature, "
+    """Parse comma-separated numeric rows; the label sits in `label_column` (0 or -1).  Rows are parsed into
+    blocks of CHUNK rows, so memory grows with the numbers read (8 bytes each), not with the text."""
+    name = os.fsdecode(path)
+    blocks, block, lines, filled = [], None, np.empty(CHUNK, dtype=np.int64), 0
+    for lineno, line in _lines(path):
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        if not _CHARACTERS.issuperset(text) or ('"' in text and _ROW.fullmatch(text) is None):
+            raise _bad_value(name, lineno, text.split(","), label_column)
+        fields = text.replace('"', "").split(",") if '"' in text else text.split(",")
+        if block is None:
+            if len(fields) < 2:
+                raise DataFileError(name, lineno, "a row needs a label and at least one feature, "
                                                   "found a single value")
-    values = np.empty((len(rows), width))
-    for (lineno, _), row, out in zip(numbered, rows, values):
-        if len(row) != width:
-            raise DataFileError(path, lineno, f"ragged row: {len(row)} values, but line "
-                                              f"{numbered[0][0]} has {width}")
+            first, block = lineno, np.empty((CHUNK, len(fields)))
+        elif len(fields) != block.shape[1]:
+            raise DataFileError(name, lineno, f"ragged row: {len(fields)} values, but line {first} has "
+                                              f"{block.shape[1]}")
         try:
-            out[:] = row
+            block[filled] = fields
         except ValueError:
-            raise _bad_value(path, lineno, row, label_column) from None
-        if not np.all(np.isfinite(out)):
-            column = int(np.argmin(np.isfinite(out)))
-            raise DataFileError(path, lineno, f"column {column + 1}: {row[column].strip()!r} "
-                                              "is not a finite number")
-    labels = values[:, label_column]
-    for wrong, problem in ((labels != np.round(labels), "is not an integer"), (labels < 0, "is negative")):
-        if np.any(wrong):
-            bad = int(np.argmax(wrong))
-            raise DataFileError(path, numbered[bad][0], f"the label {rows[bad][label_column].strip()!r} "
-                                                        f"{problem}; class labels are 0..K-1")
-    features = np.delete(values, label_column % width, axis=1)
-    return features, labels.astype(np.int64)
+            raise _bad_value(name, lineno, fields, label_column) from None
+        lines[filled] = lineno
+        filled += 1
+        if filled == CHUNK:
+            blocks.append(_checked(name, block, lines, label_column))
+            block, filled = np.empty_like(block), 0
+    if block is None:
+        raise DataFileError(name, 1, "the file is empty; expected rows of a label and numeric features")
+    last = _checked(name, block[:filled], lines[:filled], label_column)
+    table = np.concatenate([*blocks, last]) if blocks else last.copy()
+    labels = table[:, label_column].astype(np.int64)
+    return np.delete(table, label_column % table.shape[1], axis=1), labels
+
+
+def _checked(name, rows, lines, label_column):
+    """`rows` if every value is finite and every label a whole number in 0..LARGEST_LABEL, else the
+    DataFileError for the first row that is not."""
+    labels = rows[:, label_column]
+    finite = np.isfinite(rows).all(axis=1)
+    for wrong, problem in ((~finite, "is not a finite number"), (labels != np.floor(labels), "is not an integer"),
+                           (labels < 0, "is negative"), (labels > LARGEST_LABEL, f"is larger than {LARGEST_LABEL:,}")):
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            column = int(np.argmin(np.isfinite(rows[i]))) if not finite[i] else label_column % rows.shape[1]
+            what = "the label" if column == label_column % rows.shape[1] else f"column {column + 1}:"
+            value = rows[i, column]
+            text = repr(f"{value:.17g}" if not finite[i] or value != int(value) else str(int(value)))
+            raise DataFileError(name, int(lines[i]), f"{what} {text} {problem}"
+                                + ("; class labels are 0..K-1" if what == "the label" else ""))
+    return rows
 
 
 def _bad_value(path, lineno, row, label_column):
-    """The DataFileError for the first entry of `row` that is not a number."""
-    for column, text in enumerate(row):
-        try:
-            float(text)
-        except ValueError:
-            break
+    """The DataFileError for the first entry of `row` that is not a plain decimal number."""
+    field = re.compile(_FIELD)
+    column = next((i for i, text in enumerate(row) if field.fullmatch(text) is None), len(row) - 1)
+    text = row[column]
     what = "the label" if column == label_column % len(row) else f"column {column + 1}"
-    hint = " (a header row is not supported)" if lineno == 1 else ""
-    return DataFileError(path, lineno, f"{what}: {text.strip()!r} is not a number{hint}")
+    hint = " (a header row is not supported)" if lineno == 1 and re.search(r"[A-Za-z]{2}", text) else ""
+    try:
+        finite = math.isfinite(float(text.replace('"', "")))
+    except ValueError:
+        finite = True
+    problem = "is not a number" if finite else "is not a finite number"
+    return DataFileError(path, lineno, f"{what}: {text.strip()!r} {problem}{hint}")

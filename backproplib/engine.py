@@ -17,7 +17,15 @@ local derivative, written next to each other.  A value is a Python float
 
 Gradient rule: ``backward`` *sets* ``.grad`` on every node of the graph to
 dy/d(node); it never adds to gradients left by an earlier call.  Calling it
-twice gives the same gradients twice.
+twice gives the same gradients twice.  Every node owns its gradient (no two
+nodes share one array), and a backward pass that fails leaves every
+gradient as it was before the call.
+
+Numeric policy, the same for Python floats and arrays: every value is a
+finite float64.  A NaN or infinite input, constant or seed is refused, and an
+operation whose result or derivative overflows to ±inf or turns into NaN
+raises a ValueError naming the operation and the values (scalars) or shapes
+(arrays) at fault.
 """
 import itertools
 import math
@@ -82,7 +90,7 @@ class Var:
     __array_ufunc__ = None      # numpy defers to Var: ndarray * Var calls Var.__rmul__
 
     def __init__(self, value, name=None):
-        self.value = _as_float64(value, "Var")
+        self.value = _as_float64(value, "Var" if name is None else f"Var {name!r}")
         self.grad = None
         self.op = None
         self.v1 = self.v2 = None
@@ -172,31 +180,42 @@ class Var:
         return reshape(self, shape[0] if len(shape) == 1 else shape)
 
 
-def _as_float64(value, operation):
-    """A Python float for a scalar, else a float64 array (a copy); anything else is an error."""
+def _as_float64(value, operation, what="value"):
+    """A Python float for a scalar, else a float64 array (a copy); anything else, NaN or ±inf is an error."""
     if type(value) is float:
+        if value - value:               # inf - inf and nan - nan are nan: not finite
+            raise ValueError(f"{operation}: the {what} {value!r} is not a finite number; every value "
+                             "must be finite")
         return value
-    if type(value) is int and -2**63 <= value < 2**63:
-        return float(value)
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{operation}: the {what} {value} is too large for float64") from None
     if isinstance(value, Var):
         raise TypeError(f"{operation}: got a Var where a number or an array was expected")
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{operation}: values must be real numbers, got dtype {arr.dtype}")
     if arr.ndim == 0:
-        return float(arr)
-    return np.array(arr, dtype=np.float64)
+        return _as_float64(float(arr), operation, what)
+    arr = np.array(arr, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(f"{operation}: the {what} of shape {arr.shape} holds {float(arr[where])!r} at index "
+                         f"{where}; every value must be finite")
+    return arr
 
 
-def constant(value):
+def constant(value, operation="constant"):
     """A leaf for a fixed number, such as the 3 in u2 = 3t; tables print it by its value."""
-    if type(value) is not float:
-        value = _as_float64(value, "Var")
+    value = _as_float64(value, operation, "constant")
     return _node(value, CONSTANT, None, None, value)
 
 
-def _node_of(x):
-    return x if type(x) is Var else constant(x)
+def _node_of(x, operation):
+    return x if type(x) is Var else constant(x, operation)
 
 
 _new_var = object.__new__
@@ -225,35 +244,57 @@ def _array_node(value, op, v1, v2=None, aux=None):
 
 # ------------------------------------------------------------ forward machinery
 
-def _unary(op, x, aux=None):
-    """u = op(x): Python floats take the fast path; arrays raise on overflow or NaN."""
+_NO_AUX = object()      # an op without a fixed argument (None is a real one: sum over all axes)
+
+
+def _not_finite(result):
+    """What a float result that is not finite means, in numpy's words for the same event on arrays."""
+    if result != result:
+        return "invalid value encountered (the result is nan)"
+    return f"overflow encountered (the result is {result!r})"
+
+
+def _unary(op, x, aux=_NO_AUX):
+    """u = op(x): Python floats take the fast path; both kinds raise on overflow or NaN."""
     if type(x) is not Var:
-        x = constant(x)
+        x = constant(x, op.name)
     v = x.value
     if type(v) is float:
         try:
-            return _node(op.forward(v) if aux is None else op.forward(v, aux), op, x, None, aux)
-        except (ValueError, ZeroDivisionError, OverflowError) as err:
+            r = op.forward(v) if aux is _NO_AUX else op.forward(v, aux)
+        except OverflowError:
+            raise ValueError(f"{op.name}: overflow encountered (the result is too large for float64) "
+                             f"at input {v!r}") from None
+        except (ValueError, ZeroDivisionError) as err:
             raise ValueError(f"{op.name}: {err} at input {v!r}") from None
+        if type(r) is float:
+            if r - r:                   # ±inf or nan
+                raise ValueError(f"{op.name}: {_not_finite(r)} at input {v!r}")
+            return _node(r, op, x, None, None if aux is _NO_AUX else aux)
+        # a float reshaped into an array: checked below like any array result
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
-            return _array_node(op.forward(v) if aux is None else op.forward(v, aux), op, x, None, aux)
+            r = op.forward(v) if aux is _NO_AUX else op.forward(v, aux)
         except FloatingPointError as err:
-            raise ValueError(f"{op.name}: {err} for an input of shape {v.shape}") from None
+            raise ValueError(f"{op.name}: {err} for an input of shape {np.shape(v)}") from None
+    return _array_node(r, op, x, None, None if aux is _NO_AUX else aux)
 
 
 def _binary(op, a, b):
     """u = op(a, b) with numpy broadcasting, allowed only where the result has an operand's shape."""
-    if type(a) is not Var:              # a Python float (3 * t) needs none of constant()'s checks
-        a = _node(a, CONSTANT, None, None, a) if type(a) is float else constant(a)
+    if type(a) is not Var:              # a finite Python float (3.0 * t) needs none of constant()'s checks
+        a = _node(a, CONSTANT, None, None, a) if type(a) is float and a - a == 0.0 else constant(a, op.name)
     if type(b) is not Var:
-        b = _node(b, CONSTANT, None, None, b) if type(b) is float else constant(b)
+        b = _node(b, CONSTANT, None, None, b) if type(b) is float and b - b == 0.0 else constant(b, op.name)
     av, bv = a.value, b.value
     if type(av) is float and type(bv) is float:
         try:
-            return _node(op.forward(av, bv), op, a, b)
+            r = op.forward(av, bv)
         except ZeroDivisionError:
-            raise ValueError(f"{op.name}: division by zero ({av!r} / {bv!r})") from None
+            raise ValueError(f"{op.name}: division by zero at inputs {av!r} and {bv!r}") from None
+        if r - r:                       # ±inf or nan, where numpy would raise for arrays
+            raise ValueError(f"{op.name}: {_not_finite(r)} at inputs {av!r} and {bv!r}")
+        return _node(r, op, a, b)
     _check_broadcast(op.name, np.shape(av), np.shape(bv))
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
@@ -341,8 +382,16 @@ SIGMOID = Op("sigmoid", "σ({0})", F.sigmoid,
 RELU = Op("relu", "relu({0})", lambda v: (0.0 if v < 0.0 else v) if type(v) is float else np.maximum(v, 0.0),
           ("[{0} > 0]", lambda n, g: g * (n.v1.value > 0)))
 
+
+def _pow_vjp(n, g):
+    p = n.aux
+    if p == 0:                          # d(x⁰)/dx = 0, also at x = 0 where 0·0⁻¹ would divide by zero
+        return g * 0.0
+    return g * p * n.v1.value ** (p - 1)
+
+
 POW = Op("pow", "{0}^{aux}", lambda v, p: v ** p,
-         ("{aux}·{0}^{aux_minus_1}", lambda n, g: g * n.aux * n.v1.value ** (n.aux - 1)))
+         ("{aux}·{0}^{aux_minus_1}", _pow_vjp))
 
 TRANSPOSE = Op("transpose", "{0}ᵀ", np.transpose,
                ("({g})ᵀ", lambda n, g: np.transpose(g)))
@@ -376,7 +425,7 @@ def _take_vjp(n, g):
     return out
 
 
-TAKE = Op("index", "{0}[{index}]", lambda v, index: v[index],
+TAKE = Op("index", "{0}[{index}]", lambda v, index: (np.asarray(v) if type(v) is float else v)[index],
           ("{g} scattered into {0}[{index}]", _take_vjp))
 
 
@@ -432,7 +481,7 @@ def exp(x):
 
 def log(x):
     """u = log(x) (natural log);  du/dx = 1/x.  Raises ValueError for x <= 0."""
-    x = _node_of(x)
+    x = _node_of(x, "log")
     if np.any(np.asarray(x.value) <= 0):
         raise ValueError(f"log: input must be positive, got minimum {float(np.min(x.value))!r}")
     return _unary(LOG, x)
@@ -464,11 +513,14 @@ def relu(x):
 
 
 def power(x, p):
-    """u = x^p for a constant number p;  du/dx = p·x^(p-1)."""
-    if isinstance(p, Var) or not isinstance(p, (int, float)) or isinstance(p, bool):
+    """u = x^p for a constant, finite number p (int, float or a numpy scalar);  du/dx = p·x^(p-1)."""
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"pow: the exponent must be a constant number, got {type(p).__name__}; "
                         "for a variable exponent write exp(p * log(x))")
-    x = _node_of(x)
+    p = int(p) if isinstance(p, (int, np.integer)) else float(p)
+    if type(p) is float and not math.isfinite(p):
+        raise ValueError(f"pow: the exponent must be a finite number, got {p!r}")
+    x = _node_of(x, "pow")
     if type(x.value) is float and x.value < 0 and p != int(p):
         raise ValueError(f"pow: {x.value!r} ** {p!r} is not a real number")
     return _unary(POW, x, p)
@@ -481,7 +533,7 @@ def transpose(x):
 
 def reshape(x, shape):
     """u = x with a new shape and the same entries."""
-    x = _node_of(x)
+    x = _node_of(x, "reshape")
     try:
         np.empty(np.shape(x.value)).reshape(shape)
     except ValueError:
@@ -500,17 +552,39 @@ def mean(x, axis=None):
 
 
 def _reduce(op, x, axis):
-    x = _node_of(x)
-    if axis is not None and not -np.ndim(x.value) <= axis < np.ndim(x.value):
-        raise ValueError(f"{op.name}: axis {axis} is out of range for shape {x.shape}")
+    x = _node_of(x, op.name)
+    axis = _axes(op.name, axis, x.shape)
+    if op is MEAN and type(x.value) is not float:
+        axes = range(x.value.ndim) if axis is None else axis if type(axis) is tuple else (axis,)
+        if math.prod(x.shape[a] for a in axes) == 0:
+            raise ValueError(f"mean: the mean over no entries is undefined (an empty batch?): input of shape "
+                             f"{x.shape}" + ("" if axis is None else f", axis {axis}"))
     if type(x.value) is float:
         return _node(x.value, op, x, None, axis)
     return _unary(op, x, axis)
 
 
+def _axes(operation, axis, shape):
+    """`axis` checked against `shape`: None, an int, or a tuple of distinct ints (made non-negative)."""
+    if axis is None:
+        return None
+    many = isinstance(axis, tuple)
+    for a in (axis if many else (axis,)):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{operation}: axis must be an integer or a tuple of integers, got {axis!r}")
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(f"{operation}: axis {a} is out of range for shape {shape}")
+    if not many:
+        return int(axis)
+    axes = tuple(sorted(int(a) % len(shape) for a in axis))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{operation}: axis {axis} names an axis twice (shape {shape})")
+    return axes
+
+
 def take(x, index):
     """u = x[index] (numpy indexing);  the gradient scatters back to the picked entries."""
-    x = _node_of(x)
+    x = _node_of(x, "index")
     try:
         np.empty(np.shape(x.value))[index]
     except IndexError as err:
@@ -520,7 +594,7 @@ def take(x, index):
 
 def matmul(a, b):
     """u = A @ B for 1-D or 2-D arrays;  dJ/dA = (dJ/du) Bᵀ, dJ/dB = Aᵀ (dJ/du)."""
-    a, b = _node_of(a), _node_of(b)
+    a, b = _node_of(a, "matmul"), _node_of(b, "matmul")
     sa, sb = a.shape, b.shape
     if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
         raise ValueError(f"matmul: needs 1-D or 2-D arrays, got shapes {sa} and {sb}")
@@ -537,8 +611,11 @@ def softmax_cross_entropy(a, labels):
     `a`: scores of shape (N, K) (or (K,) for one example); `labels`: integers
     0..K-1.  The negative of the log-likelihood, so that we minimise it.
     """
-    a = _node_of(a)
+    a = _node_of(a, "softmax_cross_entropy")
     labels = F.check_labels("softmax_cross_entropy", labels, a.shape)
+    if a.value.size == 0:
+        raise ValueError(f"softmax_cross_entropy: the batch is empty (scores of shape {a.shape}); the mean "
+                         "loss over no examples is undefined")
     F.check_finite("softmax_cross_entropy", scores=a.value)
     probs = F.softmax(a.value)
     onehot = np.zeros_like(probs)
@@ -557,10 +634,13 @@ def sigmoid_cross_entropy(b, y_star):
     negative mean (the cross-entropy), the quantity we minimise.  Stable for
     any finite b and labels exactly 0 or 1.
     """
-    b = _node_of(b)
+    b = _node_of(b, "sigmoid_cross_entropy")
+    if np.size(b.value) == 0:
+        raise ValueError(f"sigmoid_cross_entropy: the batch is empty (logits of shape {b.shape}); the mean "
+                         "loss over no examples is undefined")
     F.check_finite("sigmoid_cross_entropy", logits=b.value)
     y_star_arr = np.asarray(y_star, dtype=np.float64)
-    loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr)))
+    loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr, "sigmoid_cross_entropy")))
     y = F.sigmoid(b.value)
     return _node(loss, SIGMOID_CE, b, None, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
 
@@ -592,27 +672,33 @@ _creation_index = operator.attrgetter("_index")
 
 
 def _order_for_backward(y):
-    """`topological_order(y)`, with every node's .grad reset to None, as backward begins.
+    """`topological_order(y)` with every node's .grad reset to None, as backward begins, and the
+    pairs (node, old .grad) of the nodes that had one, to put back if the backward pass fails.
 
     The same sweep, but a node found is marked in its .grad (which backward is
     about to reset anyway) instead of being added to a set: on a graph of 10⁵
     nodes that makes the whole backward pass about a tenth quicker.
     """
     found = object()                    # a marker no gradient can be
+    saved = [] if y.grad is None else [(y, y.grad)]
     y.grad = found
     nodes = [y]
     for u in nodes:
         v1, v2 = u.v1, u.v2
         if v1 is not None and v1.grad is not found:
+            if v1.grad is not None:
+                saved.append((v1, v1.grad))
             v1.grad = found
             nodes.append(v1)
         if v2 is not None and v2.grad is not found:
+            if v2.grad is not None:
+                saved.append((v2, v2.grad))
             v2.grad = found
             nodes.append(v2)
     nodes.sort(key=_creation_index)
     for node in nodes:
         node.grad = None
-    return nodes
+    return nodes, saved
 
 
 def _seed(y, seed):
@@ -621,7 +707,7 @@ def _seed(y, seed):
             raise ValueError(f"backward: the output has shape {y.shape}; backward needs a scalar J "
                              "(sum or mean it first) or an explicit seed of that shape")
         return 1.0
-    seed = _as_float64(seed, "backward")
+    seed = _as_float64(seed, "backward", "seed")
     if np.shape(seed) != y.shape:
         raise ValueError(f"backward: seed has shape {np.shape(seed)} but the output has shape {y.shape}")
     return seed
@@ -636,21 +722,84 @@ def backward(y, version="B", seed=None):
     (dy/du_i)(du_i/dv) over all the nodes u_i that consume it.
     Both add the same terms in the same order, so their results are identical.
     Gradients are *set*, not accumulated: a second call gives the same result.
-    Returns the topological order used.
+    Each node gets an array of its own.  If a derivative overflows or is NaN
+    (log or √ at 0, say), a ValueError names the operation and every .grad is
+    left as it was before the call.  Returns the topological order used.
     """
     if not isinstance(y, Var):
         raise TypeError(f"backward: expected a Var, got {type(y).__name__}")
     if version not in ("A", "B"):
         raise ValueError(f"backward: version must be 'A' or 'B', got {version!r}")
     seed = _seed(y, seed)
-    order = _order_for_backward(y)
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        try:
+    order, saved = _order_for_backward(y)
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
             (_backward_b if version == "B" else _backward_a)(y, order, seed)
-        except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
-            raise ValueError(f"backward: {err} while differentiating (check the inputs for "
-                             "values where a derivative is infinite, such as log at 0)") from None
+    except BaseException:
+        for node in order:              # no gradient half-set: put back what was there
+            node.grad = None
+        for node, grad in saved:
+            node.grad = grad
+        raise
     return order
+
+
+def _backward_error(order, u, err):
+    """The ValueError for a backward pass that met a derivative that is ±inf or NaN, or a division by zero.
+
+    `u` is the node being differentiated when numpy or Python raised.  A NaN or ±inf spreads from where
+    it arises to every node below, so the culprit is a consumer of the first node, from y down, whose
+    gradient is not finite: the one whose contribution is not finite, or else their sum overflowed.
+    """
+    v = next((v for v in reversed(order) if not _is_finite(v.grad)), None)
+    if v is not None:
+        for w in order:                         # the consumers of v
+            for slot, x in enumerate(w.inputs):
+                if x is v and w.grad is not None:
+                    try:
+                        with np.errstate(all="ignore"):
+                            c = np.ravel(contribution(w, slot, w.grad))
+                    except (ZeroDivisionError, OverflowError) as exc:
+                        return _differentiating(w, exc)
+                    if not _is_finite(c):
+                        return _differentiating(w, _not_finite(float(c[~np.isfinite(c)][0])))
+        return ValueError(f"backward: overflow encountered: the contributions to the gradient of the node "
+                          f"{_value_text(v)} add up to more than float64 holds")
+    return _differentiating(u, err)
+
+
+def _differentiating(u, err):
+    inputs = " and ".join(_value_text(v) for v in u.inputs)
+    return ValueError(f"backward: {err} while differentiating {u.op.name} at input {inputs} (check the "
+                      "inputs for values where a derivative is infinite, such as log at 0)")
+
+
+def _value_text(v):
+    return repr(v.value) if type(v.value) is float else f"of shape {v.shape}"
+
+
+def _is_finite(value):
+    return value is None or bool(np.all(np.isfinite(value)))
+
+
+def _own(c, g):
+    """An array contribution that no other node holds: add, sub, transpose and reshape pass g itself
+    or a view of it on, so those are copied."""
+    return c.copy() if type(c) is not float and (c is g or c.base is not None) else c
+
+
+def _check_leaf(u):
+    """Raise FloatingPointError if the gradient of a leaf (or constant) is ±inf or NaN.
+
+    A NaN or ±inf gradient anywhere spreads to every node below it (each local derivative multiplies
+    by a finite number, and inf·0 is NaN), so checking the leaves checks the whole graph.
+    """
+    g = u.grad
+    if type(g) is float:
+        if g - g:
+            raise FloatingPointError(_not_finite(g))
+    elif not np.isfinite(g).all():
+        raise FloatingPointError("a gradient that is not finite")
 
 
 def _fitted(c, v):
@@ -673,22 +822,28 @@ def contribution(u, slot, g):
 
 def _backward_b(y, order, seed):
     y.grad = seed
-    for u in reversed(order):
-        if u.v1 is None:                # a leaf or a constant: nothing to pass on
-            continue
-        g = u.grad
-        partials = u.op.partials
-        v = u.v1
-        c = partials[0][1](u, g)        # (dy/du)(du/dv1)
-        if type(c) is not float:
-            c = _fitted(c, v)
-        v.grad = c if v.grad is None else v.grad + c
-        v = u.v2
-        if v is not None:
-            c = partials[1][1](u, g)    # (dy/du)(du/dv2)
+    u = None
+    try:
+        for u in reversed(order):
+            g = u.grad
+            v = u.v1
+            if v is None:               # a leaf or a constant: nothing to pass on, but check its gradient
+                if type(g) is not float or g - g:
+                    _check_leaf(u)
+                continue
+            partials = u.op.partials
+            c = partials[0][1](u, g)    # (dy/du)(du/dv1)
             if type(c) is not float:
-                c = _fitted(c, v)
+                c = _own(_fitted(c, v), g)
             v.grad = c if v.grad is None else v.grad + c
+            v = u.v2
+            if v is not None:
+                c = partials[1][1](u, g)    # (dy/du)(du/dv2)
+                if type(c) is not float:
+                    c = _own(_fitted(c, v), g)
+                v.grad = c if v.grad is None else v.grad + c
+    except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
+        raise _backward_error(order, u, err) from None
 
 
 def consumers(order):
@@ -706,12 +861,19 @@ def consumers(order):
 
 def _backward_a(y, order, seed):
     users = consumers(order)
-    for v in reversed(order):
-        if v is y:
-            v.grad = seed
-            continue
-        total = None
-        for u, slot in users[v]:
-            c = contribution(u, slot, u.grad)
-            total = c if total is None else total + c
-        v.grad = total
+    u = None
+    try:
+        for v in reversed(order):
+            if v is y:
+                v.grad = seed
+            else:
+                total = None
+                for u, slot in users[v]:
+                    c = contribution(u, slot, u.grad)
+                    total = _own(c, u.grad) if total is None else total + c
+                v.grad = total
+            if v.v1 is None:
+                u = v
+                _check_leaf(v)
+    except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
+        raise _backward_error(order, u, err) from None

@@ -91,9 +91,10 @@ def binary_cross_entropy_with_logits(b, y_star, operation="binary cross-entropy"
     y_star = np.asarray(y_star, dtype=np.float64)
     if b.shape != y_star.shape:
         raise ValueError(f"{operation}: logits shape {b.shape} and labels shape {y_star.shape} differ")
-    if np.any((y_star < 0) | (y_star > 1)):
-        raise ValueError(f"{operation}: labels y* must lie in [0, 1], got values in "
-                         f"[{y_star.min()}, {y_star.max()}]")
+    outside = ~((y_star >= 0) & (y_star <= 1))            # NaN is outside too
+    if np.any(outside):
+        raise ValueError(f"{operation}: labels y* must lie in [0, 1], got "
+                         f"{', '.join(map(repr, np.unique(y_star[outside])[:5].tolist()))}")
     # -[y* log σ(b) + (1-y*) log σ(-b)] = max(b, 0) - y* b + log(1 + exp(-|b|)), in one stable pass
     return np.maximum(b, 0.0) - y_star * b + np.log1p(np.exp(-np.abs(b)))
 

@@ -2,33 +2,50 @@
 
 For every entry θ_i of every parameter, the central difference
 
-    dJ/dθ_i ≈ (J(θ + ε e_i) − J(θ − ε e_i)) / 2ε
+    dJ/dθ_i ≈ n = (J(θ + ε e_i) − J(θ − ε e_i)) / 2ε
 
 costs two evaluations of J and needs no calculus, so it is an independent
-oracle for the gradient that backpropagation computes.  Each probed entry is
+oracle for the gradient a that backpropagation computes.  Each probed entry is
 put back exactly as it was.
 
-Agreement is measured by the relative error (the CS231n convention)
+Agreement is measured by the relative error (the CS231n convention, the
+formula of notebook 04 and exercise 9.2)
 
-    |a − n| / max(|a|, |n|)        a: analytic (backprop), n: numeric,
+    |a − n| / max(|a|, |n|)        a: analytic (backprop), n: numeric.
 
-after discounting the rounding noise of the difference quotient itself,
-ρ = 10 · u · (|J(θ+εe_i)| + |J(θ−εe_i)|) / 2ε, u = 2.2e-16 the machine
-epsilon of float64: a
-disagreement that rounding in J alone can produce (about 5e-10 for J ≈ 2,
-ε = 1e-6) does not count against the gradient.  Bands, per entry:
+n itself is only as good as J's rounding: J(θ ± εe_i) are float64 numbers, so
+n carries an error up to about ρ = 10 · u · (|J(θ+εe_i)| + |J(θ−εe_i)|) / 2ε
+(u = 2.2e-16, the machine epsilon), and it moves in steps of ulp(J)/2ε.  The
+report calls ρ / max(|a|, |n|) the *allowance*: the relative error that
+rounding alone can produce at that entry.  Verdicts, per entry:
 
-    < 1e-7       ok            the gradient is right
-    1e-7 .. 1e-4 suspicious    right only if J has kinks (relu) near θ
-    > 1e-4       WRONG         a bug in the backward pass
+    ok            relative error < 1e-7; or |a − n| ≤ ρ with an allowance below 1e-4
+                  (they agree as closely as rounding lets the check see, and
+                  any bug would show)
+    inconclusive  |a − n| ≤ ρ, but the allowance is 1e-4 or more: rounding noise
+                  is comparable to the derivative (or n is quantised), so the
+                  check cannot tell a right gradient from a wrong one.  Fails.
+    suspicious    1e-7 .. 1e-4 beyond the allowance, or any size when a lies
+                  between the one-sided slopes (J(θ+ε) − J(θ))/ε and
+                  (J(θ) − J(θ−ε))/ε and these differ: J has a kink (relu, max,
+                  |·|) within ±ε of θ.  Right only if J has a kink there.
+    WRONG         > 1e-4 beyond the allowance, not explained by a kink: a bug
+                  in the backward pass
 
-A parameter passes if its largest relative error is below `threshold`
-(default 1e-7).  For models too big to probe entry by entry,
+(An entry where a = n = 0 exactly is judged against the largest derivative
+of the check: ok if ρ is below 1e-4 of it, else inconclusive.)
+
+A parameter passes if each of its entries is ok, or suspicious with a relative
+error below `threshold` (default 1e-7, so by default suspicious fails too); its
+row in the report shows its worst entry, with the plain relative error, the
+allowance and the verdict.  For models too big to probe entry by entry,
 `directional_check` compares the derivative along a few random unit
-directions d, (J(θ + εd) − J(θ − εd)) / 2ε, with the analytic ⟨∇J, d⟩.
+directions d, (J(θ + εd) − J(θ − εd)) / 2ε, with the analytic ⟨∇J, d⟩, and
+judges each direction the same way.
 """
 import html
 import math
+from collections import Counter, namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,21 +54,72 @@ from .engine import Var, backward
 
 __all__ = [
     "check_gradients", "directional_check", "check_model", "relative_error",
-    "GradCheckReport", "ParamCheck", "FINE", "WRONG",
+    "GradCheckReport", "ParamCheck", "FINE", "WRONG", "RESOLUTION",
 ]
 
 FINE = 1e-7             # below: the gradient is right
-WRONG = 1e-4            # above: the backward pass has a bug; in between: suspicious
-ROUNDING_FACTOR = 10.0  # safety factor on the rounding noise of one central difference
-_MACHINE_EPSILON = np.finfo(np.float64).eps
+WRONG = 1e-4            # above (beyond the rounding allowance): the backward pass has a bug
+RESOLUTION = WRONG      # an agreement within rounding counts only if that allowance is below this
+ROUNDING_FACTOR = 10.0  # safety factor on the rounding noise of one difference quotient
+_MACHINE_EPSILON = float(np.finfo(np.float64).eps)
+
+# verdicts from best to worst; a parameter shows its worst entry
+_SEVERITY = {"ok": 0, "suspicious": 1, "inconclusive": 2, "WRONG": 3, "PROBLEM": 4}
 
 
-def relative_error(analytic, numeric, noise=0.0):
-    """max(|a − n| − noise, 0) / max(|a|, |n|), elementwise; 0 where a = n = 0."""
+def relative_error(analytic, numeric):
+    """|a − n| / max(|a|, |n|), elementwise; 0 where a = n = 0.  No allowance is subtracted."""
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
-    excess = np.maximum(np.abs(a - n) - noise, 0.0)
-    return excess / np.maximum(np.maximum(np.abs(a), np.abs(n)), np.finfo(np.float64).tiny)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), np.finfo(np.float64).tiny)
+
+
+_Probe = namedtuple("_Probe", "where analytic numeric j_plus j_minus")
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    """The verdict on one entry (or direction) and why."""
+
+    verdict: str
+    reason: str            # 'agree', 'noise', 'inconclusive', 'kink', 'band', 'wrong'
+    rel_error: float       # the plain relative error |a − n| / max(|a|, |n|)
+    noise: float           # ρ, the rounding allowance of the central difference (absolute)
+    allowance: float       # ρ relative to the derivative: the relative error rounding alone can produce
+    slopes: tuple          # the one-sided slopes ((J(θ+ε) − J(θ))/ε, (J(θ) − J(θ−ε))/ε)
+    passed: bool
+
+
+def _judge(probe, j0, eps, threshold, largest):
+    """Judge one probe: the plain relative error, the rounding allowance, a kink test, the verdict.
+
+    `largest` is the largest |a| or |n| over the whole check, the yardstick for entries where
+    a = n = 0 exactly (J did not move at all, and backprop says it should not).
+    """
+    a, n, jp, jm = probe.analytic, probe.numeric, probe.j_plus, probe.j_minus
+    gap, size = abs(a - n), max(abs(a), abs(n))
+    rel = gap / size if size else 0.0
+    noise = ROUNDING_FACTOR * _MACHINE_EPSILON * (abs(jp) + abs(jm)) / (2 * eps)
+    yardstick = size if size else largest
+    allowance = noise / yardstick if yardstick else math.inf
+    d_plus, d_minus = (jp - j0) / eps, (j0 - jm) / eps
+    one_sided_noise = ROUNDING_FACTOR * _MACHINE_EPSILON * (abs(jp) + 2 * abs(j0) + abs(jm)) / (2 * eps)
+    if size == 0.0:
+        verdict, reason = ("ok", "agree") if allowance < RESOLUTION else ("inconclusive", "inconclusive")
+    elif rel < FINE:
+        verdict, reason = "ok", "agree"
+    elif gap <= noise:
+        verdict, reason = ("ok", "noise") if allowance < RESOLUTION else ("inconclusive", "inconclusive")
+    elif (abs(d_plus - d_minus) > 4 * one_sided_noise
+          and min(d_plus, d_minus) - one_sided_noise <= a <= max(d_plus, d_minus) + one_sided_noise):
+        verdict, reason = "suspicious", "kink"
+    elif rel < WRONG:
+        verdict, reason = "suspicious", "band"
+    else:
+        verdict, reason = "WRONG", "wrong"
+    passed = ((verdict == "ok" and (rel < threshold or reason != "agree" or size == 0.0))
+              or (verdict == "suspicious" and rel < threshold))
+    return _Judgement(verdict, reason, rel, noise, allowance, (d_plus, d_minus), passed)
 
 
 @dataclass(frozen=True)
@@ -60,21 +128,20 @@ class ParamCheck:
 
     name: str
     shape: tuple
-    rel_error: float                 # the largest relative error (noise discounted)
+    rel_error: float                 # the plain relative error |a − n| / max(|a|, |n|) at the worst entry
     where: object                    # worst entry: an index tuple; or a direction number
     analytic: float                  # the analytic (backprop) derivative there
     numeric: float                   # the finite-difference derivative there
     passed: bool
     problem: str = None              # set when a value is NaN/inf or a shape is wrong
-    noise: float = 0.0               # the rounding noise discounted at the worst entry
-
-    @property
-    def verdict(self):
-        if self.problem:
-            return "PROBLEM"
-        if self.rel_error < FINE:
-            return "ok"
-        return "suspicious" if self.rel_error < WRONG else "WRONG"
+    noise: float = 0.0               # ρ there: the rounding allowance of the central difference (absolute)
+    verdict: str = "ok"              # 'ok', 'suspicious', 'inconclusive', 'WRONG' or 'PROBLEM'
+    reason: str = "agree"            # why: 'agree', 'noise', 'inconclusive', 'kink', 'band', 'wrong', 'problem'
+    allowance: float = 0.0           # ρ / max(|a|, |n|): the relative error rounding alone can produce there
+    slopes: tuple = None             # one-sided slopes there: (J(θ+ε) − J(θ))/ε, (J(θ) − J(θ−ε))/ε
+    counts: tuple = ()               # (verdict, number of entries) over all the entries, worst first
+    J: float = math.nan              # J(θ), unperturbed
+    eps: float = None
 
     @property
     def where_text(self):
@@ -91,21 +158,57 @@ class ParamCheck:
         return f"{self.name} along random direction {self.where}"
 
     def describe(self):
-        """One sentence for a failure message."""
+        """One or two sentences: the values at the worst entry, the verdict and what it means."""
         if self.problem:
             return f"{self.location}: {self.problem}"
-        ratio = f", analytic/numeric = {self.analytic / self.numeric:.6g}" if self.numeric else ""
-        return (f"{self.location}: analytic {self.analytic:.10g} vs numeric {self.numeric:.10g} "
-                f"(relative error {self.rel_error:.2e} after discounting rounding noise "
-                f"{self.noise:.1e}{ratio})")
+        ratio = (f", analytic/numeric = {self.analytic / self.numeric:.6g}"
+                 if self.numeric and self.reason == "wrong" else "")
+        head = (f"{self.location}: analytic {self.analytic:.10g} vs numeric {self.numeric:.10g}, relative error "
+                f"{self.rel_error:.2e} (rounding allowance {_allowance_text(self.allowance)}{ratio})")
+        return f"{head}: {self.verdict} — {self._meaning()}{self._others()}"
+
+    def _meaning(self):
+        eps = self.eps
+        if self.reason == "agree":
+            return "they agree."
+        if self.reason == "noise":
+            return (f"|a − n| = {abs(self.analytic - self.numeric):.2g} is within the {self.noise:.2g} that "
+                    f"rounding in J produces at ε = {eps:g}: they agree as closely as this check can see.")
+        if self.reason == "inconclusive":
+            bigger = (f", or use a larger ε (ε = 1e-4 makes the allowance {1e-4 / eps:.3g}× smaller)"
+                      if eps < 1e-4 else "")
+            return (f"rounding in J (J ≈ {self.J:.3g}) makes the numeric derivative uncertain by "
+                    f"{self.noise:.2g}, comparable to the derivative itself, so this check cannot tell a right "
+                    "gradient from a wrong one here. Make J smaller relative to its derivatives (no large "
+                    f"constant part; a mean over a few examples rather than a sum over many){bigger}.")
+        if self.reason == "kink":
+            d_plus, d_minus = self.slopes
+            return (f"the one-sided slopes differ, (J(θ+ε) − J(θ))/ε = {d_plus:.6g} and (J(θ) − J(θ−ε))/ε "
+                    f"= {d_minus:.6g}, and the analytic value lies between them: J has a kink (relu, max, |·|) "
+                    "within ±ε of θ. Right if the kink is real; move θ off it or use a smaller ε to be sure.")
+        if self.reason == "band":
+            return (f"between {FINE:.0e} and {WRONG:.0e}, and beyond the rounding allowance: right only if J has "
+                    "a kink (relu, max, |·|) near θ; otherwise look for a small error in the backward pass.")
+        return f"above {WRONG:.0e}, and beyond the rounding allowance: a bug in the backward pass."
+
+    def _others(self):
+        """' (others: 3 inconclusive, 1 suspicious)': the verdicts of the other entries that are not ok."""
+        rest = [f"{k - (v == self.verdict)} {v}" for v, k in self.counts
+                if v != "ok" and k - (v == self.verdict)]
+        return f" (others: {', '.join(rest)})" if rest else ""
+
+
+def _allowance_text(allowance):
+    return "∞" if math.isinf(allowance) else f"{allowance:.1e}"
 
 
 class GradCheckReport:
     """Per-parameter results of a gradient check, indexed by parameter name.
 
     `str()` is a text table (`_repr_html_` in a notebook); `bool(report)` is
-    `report.passed`; `.assert_ok()` raises an AssertionError naming each
-    failing parameter and entry.
+    `report.passed`; `report.status` is 'PASSED', 'FAILED' or 'INCONCLUSIVE'
+    (nothing wrong found, but rounding hid some derivatives); `.assert_ok()`
+    raises an AssertionError naming each parameter and entry that did not pass.
     """
 
     def __init__(self, checks, kind, eps, threshold):
@@ -119,6 +222,12 @@ class GradCheckReport:
     @property
     def failures(self):
         return [c for c in self.checks.values() if not c.passed]
+
+    @property
+    def status(self):
+        if self.passed:
+            return "PASSED"
+        return "INCONCLUSIVE" if all(c.verdict == "inconclusive" for c in self.failures) else "FAILED"
 
     def __getitem__(self, name):
         return self.checks[name]
@@ -134,19 +243,19 @@ class GradCheckReport:
 
     def _title(self):
         method = "central differences" if self.kind == "entry" else "random directions"
-        return (f"gradient check ({method}, ε = {self.eps:g}, pass if relative error < {self.threshold:g}): "
-                + ("PASSED" if self.passed else "FAILED"))
+        return (f"gradient check ({method}, ε = {self.eps:g}; pass: relative error < {self.threshold:g}, or "
+                f"within a rounding allowance < {RESOLUTION:.0e}): {self.status}")
 
-    _HEADER = ("parameter", "shape", "max rel. error", "worst {kind}", "analytic", "numeric", "verdict")
+    _HEADER = ("parameter", "shape", "worst {kind}", "analytic", "numeric", "rel. error", "allowance", "verdict")
 
     def _rows(self):
         header = tuple(h.format(kind=self.kind) for h in self._HEADER)
-        rows = [(c.name, str(c.shape), f"{c.rel_error:.2e}", c.where_text or "–",
-                 f"{c.analytic:.6e}", f"{c.numeric:.6e}", c.verdict) for c in self.checks.values()]
+        rows = [(c.name, str(c.shape), c.where_text or "–", f"{c.analytic:.6e}", f"{c.numeric:.6e}",
+                 f"{c.rel_error:.2e}", _allowance_text(c.allowance), c.verdict) for c in self.checks.values()]
         return header, rows
 
     def _notes(self):
-        return [c.describe() for c in self.failures]
+        return [c.describe() for c in self.checks.values() if not c.passed or c.reason != "agree"]
 
     def __str__(self):
         header, rows = self._rows()
@@ -156,11 +265,13 @@ class GradCheckReport:
         return "\n".join(lines + self._notes())
 
     def __repr__(self):
-        return f"<GradCheckReport {'passed' if self.passed else 'FAILED'}: {', '.join(self.checks)}>"
+        status = "passed" if self.passed else self.status
+        return f"<GradCheckReport {status}: {', '.join(self.checks)}>"
 
     def _repr_html_(self):
         header, rows = self._rows()
-        colour = {"ok": "#1a7f37", "suspicious": "#9a6700", "WRONG": "#cf222e", "PROBLEM": "#cf222e"}
+        colour = {"ok": "#1a7f37", "suspicious": "#9a6700", "inconclusive": "#0969da", "WRONG": "#cf222e",
+                  "PROBLEM": "#cf222e"}
 
         def row_html(cells, tag="td"):
             style = f' style="color:{colour.get(cells[-1], "inherit")};font-weight:bold"' if tag == "td" else ""
@@ -172,9 +283,10 @@ class GradCheckReport:
                 + "".join(row_html(r) for r in rows) + "</table>" + (f"<ul>{notes}</ul>" if notes else ""))
 
     def assert_ok(self):
-        """Raise AssertionError naming each failing parameter and entry; return the report if it passed."""
+        """Raise AssertionError naming each parameter that did not pass; return the report if it passed."""
         if not self.passed:
-            raise AssertionError("gradient check failed:\n  " + "\n  ".join(self._notes()))
+            raise AssertionError(f"gradient check {self.status}:\n  "
+                                 + "\n  ".join(c.describe() for c in self.failures))
         return self
 
 
@@ -223,8 +335,8 @@ def _scalar(value, what):
     return float(value)
 
 
-def _central_difference(f, slot, index, step, eps):
-    """(J(θ + step) − J(θ − step)) / 2ε at slot.array[index], its rounding noise, and a problem
+def _central_difference(f, slot, index, step, eps, where, a):
+    """A _Probe at slot.array[index]: J(θ ± step) and (J(θ + step) − J(θ − step)) / 2ε; or a problem
     message if J is not finite there.  The entries are restored exactly, even if f raises."""
     original = np.array(slot.array[index])
     try:
@@ -235,9 +347,8 @@ def _central_difference(f, slot, index, step, eps):
     finally:
         slot.set(index, original)
     if not (math.isfinite(j_plus) and math.isfinite(j_minus)):
-        return math.nan, 0.0, f"J is not finite after this perturbation: J(θ+ε) = {j_plus}, J(θ−ε) = {j_minus}"
-    noise = ROUNDING_FACTOR * _MACHINE_EPSILON * (abs(j_plus) + abs(j_minus)) / (2 * eps)
-    return (j_plus - j_minus) / (2 * eps), noise, None
+        return f"J is not finite after this perturbation: J(θ+ε) = {j_plus}, J(θ−ε) = {j_minus}"
+    return _Probe(where, float(a), (j_plus - j_minus) / (2 * eps), j_plus, j_minus)
 
 
 def _analytic_gradients(f, params, analytic):
@@ -280,29 +391,43 @@ def _problem(slot, gradient, J):
         message = f"the analytic gradient is {gradient[where]} here"
     if message is None:
         return None
-    return ParamCheck(slot.name, slot.shape, math.inf, where, math.nan, math.nan, False, message)
+    return _failed(slot, where, math.nan, math.nan, message, J)
 
 
-def _check_slot(f, slot, probes, eps, threshold):
-    """Run the probes (where, analytic value, index, step) of one parameter; keep the worst."""
+def _failed(slot, where, analytic, numeric, message, J):
+    return ParamCheck(slot.name, slot.shape, math.inf, where, analytic, numeric, False, message,
+                      verdict="PROBLEM", reason="problem", allowance=math.nan, J=J)
+
+
+def _probe_slot(f, slot, probes, eps, J):
+    """Run the probes (where, analytic value, index, step) of one parameter: a list of _Probe, or a
+    failed ParamCheck as soon as J is not finite at one of them."""
     results = []
     for where, a, index, step in probes:
-        n, rho, problem = _central_difference(f, slot, index, step, eps)
-        if problem:
-            return ParamCheck(slot.name, slot.shape, math.inf, where, float(a), n, False, problem)
-        results.append((where, float(a), n, rho))
-    if not results:                             # a parameter with no entries
-        return ParamCheck(slot.name, slot.shape, 0.0, (), 0.0, 0.0, True)
-    places, analytic, numeric, noise = zip(*results)
-    rel = relative_error(analytic, numeric, noise)
-    worst = int(np.lexsort((relative_error(analytic, numeric), rel))[-1])   # ties: the larger raw error
-    passed = bool(rel[worst] < threshold)
+        probe = _central_difference(f, slot, index, step, eps, where, a)
+        if isinstance(probe, str):
+            return _failed(slot, where, float(a), math.nan, probe, J)
+        results.append(probe)
+    return results
+
+
+def _verdict_of(slot, probes, J, eps, threshold, largest):
+    """The ParamCheck of one parameter from its probes: every entry judged, the worst one shown."""
+    if not probes:                              # a parameter with no entries
+        return ParamCheck(slot.name, slot.shape, 0.0, (), 0.0, 0.0, True, J=J, eps=eps)
+    judged = [(_judge(p, J, eps, threshold, largest), p) for p in probes]
+    j, p = max(judged, key=lambda jp: (_SEVERITY[jp[0].verdict], not jp[0].passed, jp[0].rel_error,
+                                       jp[0].allowance))
+    counts = Counter(jj.verdict for jj, _ in judged)
+    passed = all(jj.passed for jj, _ in judged)
     problem = None
-    if not passed and not any(numeric):
-        problem = (f"analytic {analytic[worst]:.10g} but every numeric derivative is exactly 0: J does not "
+    if j.verdict == "WRONG" and not any(pp.numeric for _, pp in judged):
+        problem = (f"analytic {p.analytic:.10g} but every numeric derivative is exactly 0: J does not "
                    "change with this parameter (does f read the arrays in params, not copies of them?)")
-    return ParamCheck(slot.name, slot.shape, float(rel[worst]), places[worst], analytic[worst],
-                      numeric[worst], passed, problem, float(noise[worst]))
+    return ParamCheck(slot.name, slot.shape, j.rel_error, p.where, p.analytic, p.numeric, passed, problem,
+                      j.noise, "PROBLEM" if problem else j.verdict, "problem" if problem else j.reason,
+                      j.allowance, j.slopes, tuple(sorted(counts.items(), key=lambda vk: -_SEVERITY[vk[0]])),
+                      J, eps)
 
 
 def _run(f, params, analytic, eps, threshold, kind, probes):
@@ -312,13 +437,17 @@ def _run(f, params, analytic, eps, threshold, kind, probes):
     if not isinstance(params, dict) or not params:
         raise ValueError("check_gradients: params must be a non-empty dict name → array, float or Var")
     for label, value in (("eps", eps), ("threshold", threshold)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ValueError(f"check_gradients: {label} must be a positive number, got {value!r}")
     slots = [_Slot(params, name) for name in params]
     gradients = _analytic_gradients(f, params, analytic)
     J = _scalar(f(), "f")
-    checks = [_problem(slot, gradients[slot.name], J)
-              or _check_slot(f, slot, probes(slot, gradients[slot.name]), eps, threshold) for slot in slots]
+    found = [_problem(slot, gradients[slot.name], J)
+             or _probe_slot(f, slot, probes(slot, gradients[slot.name]), eps, J) for slot in slots]
+    largest = max((max(abs(p.analytic), abs(p.numeric)) for probed in found if isinstance(probed, list)
+                   for p in probed), default=0.0)
+    checks = [probed if isinstance(probed, ParamCheck) else _verdict_of(slot, probed, J, eps, threshold, largest)
+              for slot, probed in zip(slots, found)]
     return GradCheckReport(checks, kind, eps, threshold)
 
 
@@ -329,8 +458,10 @@ def check_gradients(f, params, analytic=None, eps=1e-6, threshold=FINE):
     Var), reading `params` by reference.  params: dict name → float64 array,
     float or Var; each entry is perturbed in place by ±eps and restored.
     analytic: dict name → gradient (same shape as the parameter); if None and
-    the parameters are Vars, backward(f()) supplies it.  Costs 2 evaluations of
-    J per entry: for big models use `directional_check`.
+    the parameters are Vars, backward(f()) supplies it.  threshold: the largest
+    relative error that passes (see the module docstring for the verdicts; an
+    entry rounding hides is inconclusive, never passed).  Costs 2 evaluations
+    of J per entry: for big models use `directional_check`.
     """
     def entries(slot, gradient):
         for index in np.ndindex(slot.shape):

@@ -118,10 +118,16 @@ class _Model:
         binary labels must be exactly 0 or 1 and become floats y*.
         """
         operation = operation or f"{type(self).__name__}"
+        if X is None:
+            raise ValueError(f"{operation}: x is None; give one example of shape ({self.M},) or a batch "
+                             f"of shape (N, {self.M})")
         X = np.asarray(X, dtype=np.float64)
         if X.ndim not in (1, 2) or X.shape[-1] != self.M:
             raise ValueError(f"{operation}: x has shape {X.shape}, but this model takes M = {self.M} "
                              f"features: shape ({self.M},) or (N, {self.M})")
+        if X.ndim == 2 and len(X) == 0:
+            raise ValueError(f"{operation}: x must be a non-empty batch, got shape {X.shape} (no examples: "
+                             "a mean over them is undefined)")
         F.check_finite(operation, x=X)
         x = prepend_one(X) if self._folds_x0 else X
         if y is None:
@@ -172,12 +178,27 @@ class _Model:
         x, y = self.prepare(X, y, f"{type(self).__name__}.forward")
         return self.forward_prepared(x, y)
 
-    def backward(self, X, y, o):
-        """NNBACKWARD(x, y, params, o): {name: dJ/dparam}, shaped like the parameters."""
-        x, y = self.prepare(X, y, f"{type(self).__name__}.backward")
-        if type(o) is not self.Record or np.shape(o.x) != np.shape(x):
-            raise ValueError(f"{type(self).__name__}.backward: o must be the {self.Record.__name__} that "
-                             f"forward returned for this x (shape {np.shape(x)})")
+    def backward(self, X, y, o, operation=None):
+        """NNBACKWARD(x, y, params, o): {name: dJ/dparam}, shaped like the parameters.
+
+        `o` must be the record that forward returned for this very x: a record of another input
+        (another shape or other values) is refused, since its gradients would belong to that input.
+        """
+        operation = operation or f"{type(self).__name__}.backward"
+        x, y = self.prepare(X, y, operation)
+        if type(o) is not self.Record:
+            raise ValueError(f"{operation}: o must be the {self.Record.__name__} that forward returned for "
+                             f"this x, got {type(o).__name__}")
+        if np.shape(o.x) != np.shape(x):
+            with_x0 = " (with x_0 = 1)" if self._folds_x0 else ""
+            raise ValueError(f"{operation}: o is the {self.Record.__name__} of an x of shape {np.shape(o.x)}"
+                             f"{with_x0}, but this x has shape {np.shape(x)}{with_x0}; run forward on this x "
+                             "first")
+        if not np.array_equal(o.x, x):
+            where = tuple(int(i) for i in np.argwhere(np.asarray(o.x) != x)[0])
+            raise ValueError(f"{operation}: o is the {self.Record.__name__} of another x (o.x{list(where)} = "
+                             f"{float(o.x[where])!r} but the x given has {float(x[where])!r} there, counting "
+                             "x_0 = 1 where it is added); run forward on this x first")
         return dict(zip(self.param_names, self.backward_prepared(x, y, o)))
 
     def loss_and_gradients(self, X, y):
@@ -407,5 +428,8 @@ def nn_forward(x, y, params):
 
 
 def nn_backward(x, y, params, o):
-    """NNBACKWARD(x, y, α, β, o) of Algorithm 1: {name: dJ/dparam}, each shaped like its parameter."""
-    return model_from_params(params).backward(x, y, o)
+    """NNBACKWARD(x, y, α, β, o) of Algorithm 1: {name: dJ/dparam}, each shaped like its parameter.
+
+    `o` must be what nn_forward returned for this x; a record of another x is refused.
+    """
+    return model_from_params(params).backward(x, y, o, "nn_backward")

@@ -126,6 +126,9 @@ def softmax_cross_entropy_forward(b, labels):
         s = e.sum()
         return math.log(s) + m - b[labels], (e / s, labels)
     labels = F.check_labels("softmax_cross_entropy_forward", labels, b.shape)
+    if b.shape[0] == 0:
+        raise ValueError(f"softmax_cross_entropy_forward: the batch is empty (scores of shape {b.shape}); "
+                         "the mean loss over no examples is undefined")
     m = b.max(axis=1, keepdims=True)
     e = np.exp(b - m)
     s = e.sum(axis=1, keepdims=True)
@@ -156,6 +159,9 @@ def sigmoid_cross_entropy_forward(b, y_star):
     which never forms log ŷ from ŷ, so J is finite and accurate for any finite b
     and labels exactly 0 or 1.  The cache is (ŷ, y*).
     """
+    if np.size(b) == 0:
+        raise ValueError(f"sigmoid_cross_entropy_forward: the batch is empty (logits of shape {np.shape(b)}); "
+                         "the mean loss over no examples is undefined")
     J = float(np.mean(F.binary_cross_entropy_with_logits(b, y_star, "sigmoid_cross_entropy_forward")))
     if np.ndim(b) == 0:
         return J, (F.sigmoid(float(b)), float(y_star))

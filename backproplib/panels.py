@@ -34,6 +34,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from . import data, models, training
 from .plots import BoundaryView, LossCurves
@@ -111,22 +112,36 @@ class _LivePanel:
         only the artists that change (background, boundary, points, curves,
         titles) over that cache.  Axes whose limits changed (in `_stale`) have
         their column of the cache redrawn first; the first call draws it all.
+        The cache never holds a changing artist: they are marked `animated`, and
+        the background image is also hidden while the cache is drawn, because
+        before matplotlib 3.11 an axes draws an animated image all the same (the
+        old picture then showed through the semi-transparent new one).
         """
         moving = [*self.boundary.artists(), self.boundary_ax.title,
                   *self.loss_curves.artists(), self.loss_ax.title]
         for artist in moving:
             artist.set_animated(True)
-        if self._background is None:
-            self.canvas.draw()                                  # skips the animated artists
-        else:
-            self.canvas.restore_region(self._background)
-            for ax in self._stale:
-                pixels = np.asarray(self.canvas.buffer_rgba())
-                pixels[:, self._columns[ax]] = np.round(255 * np.array(self.figure.get_facecolor()))
-                self.figure.draw_artist(ax)                     # frame, ticks, labels, legend
         if self._background is None or self._stale:
+            images = [artist for artist in moving if isinstance(artist, AxesImage)]
+            shown = [image.get_visible() for image in images]
+            for image in images:
+                image.set_visible(False)
+            try:
+                if self._background is None:
+                    self.canvas.draw()
+                else:
+                    self.canvas.restore_region(self._background)
+                    for ax in self._stale:
+                        pixels = np.asarray(self.canvas.buffer_rgba())
+                        pixels[:, self._columns[ax]] = np.round(255 * np.array(self.figure.get_facecolor()))
+                        self.figure.draw_artist(ax)             # frame, ticks, labels, legend
+            finally:
+                for image, visible in zip(images, shown):
+                    image.set_visible(visible)
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
             self._stale.clear()
+        else:
+            self.canvas.restore_region(self._background)
         for artist in moving:
             self.figure.draw_artist(artist)
         self.image.value = _png(np.asarray(self.canvas.buffer_rgba()))

@@ -8,6 +8,7 @@ second.  Every view draws into an ``ax`` you give it; nothing here calls
 from collections import namedtuple
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.ticker import MaxNLocator
 
@@ -95,8 +96,11 @@ class BoundaryView:
         self.image.set_data(p)
         self._remove_boundary()
         if p.min() < 0.5 < p.max():
-            self.boundary = self.ax.contour(p, levels=[0.5], origin="lower", extent=self.grid.extent,
-                                            colors="black", linewidths=1.5)
+            lines = self.ax.contour(p, levels=[0.5], origin="lower", extent=self.grid.extent,
+                                    colors="black", linewidths=1.5)
+            # matplotlib ≥ 3.8: the ContourSet is itself the line artist (paths, remove, draw); before,
+            # it was a plain object holding one LineCollection per level, and that one is the artist.
+            self.boundary = lines if isinstance(lines, Artist) else lines.collections[0]
         return p
 
     def _remove_boundary(self):

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from .models import _Model
+
 __all__ = ["sgd", "History"]
 
 _KEYS = ("epoch", "train_cross_entropy", "test_cross_entropy", "train_error", "test_error")
@@ -44,13 +46,36 @@ def _is_count(v, least):
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= least
 
 
-def _check_settings(epochs, lr, batch_size):
+def _check_settings(model, epochs, lr, batch_size, shuffle, seed, callback):
+    if not isinstance(model, _Model):
+        raise TypeError(f"sgd: model must be a LogisticRegression, OneHiddenLayerNet or TwoHiddenLayerNet, "
+                        f"got {type(model).__name__}")
     if not _is_count(epochs, 0):
         raise ValueError(f"sgd: epochs must be a non-negative integer, got {epochs!r}")
     if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.number)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"sgd: the learning rate γ must be a positive finite number, got {lr!r}")
     if not _is_count(batch_size, 1):
         raise ValueError(f"sgd: batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"sgd: shuffle must be True or False, got {shuffle!r}")
+    if seed is not None and not _is_count(seed, 0):
+        raise ValueError(f"sgd: seed must be a non-negative integer (or None), got {seed!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"sgd: callback must be a function callback(epoch, history) or None, "
+                         f"got {type(callback).__name__}")
+
+
+def _check_pairs(X_train, y_train, X_test, y_test):
+    """Each data set needs its labels: one without the other is a mistake, caught before any work."""
+    if X_train is None and y_train is None:
+        raise ValueError("sgd: X_train and y_train are None; training needs data and its labels")
+    for X, y, which in ((X_train, y_train, "train"), (X_test, y_test, "test")):
+        if X is not None and y is None:
+            raise ValueError(f"sgd: X_{which} is given but y_{which} is None; pass the labels of the {which} "
+                             f"set too" + (", or neither" if which == "test" else ""))
+        if X is None and y is not None:
+            raise ValueError(f"sgd: y_{which} is given but X_{which} is None; pass the {which} features too"
+                             + (", or neither" if which == "test" else ""))
 
 
 def _prepared_set(model, X, y, which):
@@ -76,7 +101,8 @@ def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, sh
     data; then `callback(epoch, history)` is called, and training stops if it
     returns False.  Inputs are checked once here, never inside the loop.
     """
-    _check_settings(epochs, lr, batch_size)
+    _check_settings(model, epochs, lr, batch_size, shuffle, seed, callback)
+    _check_pairs(X_train, y_train, X_test, y_test)
     model.set_params(model.params)
     X, y = _prepared_set(model, X_train, y_train, "training")
     test = None if X_test is None else _prepared_set(model, X_test, y_test, "test")

@@ -113,6 +113,9 @@ def test_live_transform_empties_only_tagged_code_cells():
 def repo(tmp_path):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "notebooks").mkdir()
+    import backproplib
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nversion = "{backproplib.__version__}"\n'
+                                             '[project.urls]\nRepository = "https://example.org/demo"\n')
     nbformat.write(_solution(), tmp_path / "solutions" / "01_demo.ipynb")
     lecture = _notebook([new_code_cell("x = 21", id="a"),
                          new_code_cell("# double it\nprint(2 * x)", id="b", metadata={"tags": ["live"]}),
@@ -134,9 +137,10 @@ def test_generate_executes_blank_copies_deterministically_and_check_detects_stal
     assert authoring.main(["generate", "--root", str(repo)]) == 0
     exercise, live = repo / "exercises" / "01_demo.ipynb", repo / "notebooks" / "live" / "01_demo.ipynb"
     assert not (repo / "notebooks" / "live" / "02_nolive.ipynb").exists()
-    check_output = _outputs(exercise)[2]
+    check_output = _outputs(exercise)[3]                # after the setup cell, the imports, the stub
     assert check_output.startswith("○ not implemented yet") and "`sigmoid_prime`" in check_output
-    assert _outputs(live) == ["", "", "21\n"]
+    assert _outputs(live) == ["", "", "", "21\n"]
+    assert nbformat.read(live, as_version=4).cells[1].metadata["tags"] == ["setup"]
     assert authoring.main(["generate", "--check", "--root", str(repo)]) == 0
 
     first = exercise.read_bytes(), live.read_bytes()
@@ -145,13 +149,13 @@ def test_generate_executes_blank_copies_deterministically_and_check_detects_stal
     assert (exercise.read_bytes(), live.read_bytes()) == first                      # byte-identical
 
     sol = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
-    sol.cells[3].source = "bp.checks.check_tanh_derivative(sigmoid_prime)"
+    sol.cells[4].source = "bp.checks.check_tanh_derivative(sigmoid_prime)"
     nbformat.write(sol, repo / "solutions" / "01_demo.ipynb")
     (repo / "exercises" / "99_orphan.ipynb").write_text(first[0].decode())
     capsys.readouterr()
     assert authoring.main(["exercises", "--check", "--root", str(repo)]) == 1
     err = capsys.readouterr().err
-    assert "exercises/01_demo.ipynb: differs from solutions/01_demo.ipynb (cell 3: source)" in err
+    assert "exercises/01_demo.ipynb: differs from solutions/01_demo.ipynb (cell 4: source)" in err
     assert "exercises/99_orphan.ipynb: left over" in err
 
     nb = nbformat.read(live, as_version=4)
@@ -160,13 +164,71 @@ def test_generate_executes_blank_copies_deterministically_and_check_detects_stal
     assert authoring.stale("live", repo) == ["notebooks/live/01_demo.ipynb: not executed"]
 
 
-def test_a_solution_whose_check_fails_stops_generation_and_is_stale(repo):
+def _snapshot(root):
+    return {p: p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+def test_a_solution_whose_check_fails_stops_generation_and_writes_nothing(repo):
+    authoring.generate(["exercises", "live"], repo, log=lambda _: None)
     sol = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
     sol.cells[2].source = sol.cells[2].source.replace("1 - s", "1 + s")
     nbformat.write(sol, repo / "solutions" / "01_demo.ipynb")
+    before = _snapshot(repo)
     with pytest.raises(AuthoringError, match="must pass its checks, but:\n  ✗ sigmoid_prime"):
-        authoring.generate("exercises", repo, log=lambda _: None)
-    assert authoring.stale("exercises", repo)[0].startswith("solutions/01_demo.ipynb: a check does not pass: ✗")
+        authoring.generate(["exercises", "live"], repo, log=lambda _: None)
+    assert _snapshot(repo) == before
+
+
+def test_a_cell_that_fails_midway_is_named_and_nothing_is_written(repo):
+    authoring.generate(["exercises", "live"], repo, log=lambda _: None)
+    lecture = nbformat.read(repo / "notebooks" / "01_demo.ipynb", as_version=4)
+    lecture.cells[2].source = "print(undefined_name)"
+    nbformat.write(lecture, repo / "notebooks" / "01_demo.ipynb")
+    before = _snapshot(repo)
+    with pytest.raises(AuthoringError) as err:
+        authoring.generate(["exercises", "live"], repo, log=lambda _: None)
+    assert str(err.value) == ("notebooks/live/01_demo.ipynb: code cell 3 (cell 2, id c) failed: "
+                              "NameError: name 'undefined_name' is not defined; nothing was written")
+    assert _snapshot(repo) == before
+
+
+def test_an_edited_exercise_and_an_unknown_notebook_stop_generation(repo, capsys):
+    assert authoring.main(["generate", "--root", str(repo)]) == 0
+    exercise = repo / "exercises" / "01_demo.ipynb"
+    nb = nbformat.read(exercise, as_version=4)
+    nb.cells[3].source = nb.cells[3].source.replace("# YOUR CODE HERE", "return 42  # my answer")
+    nbformat.write(nb, exercise)                                        # a student's work, saved by Jupyter
+    (repo / "exercises" / "12_my_draft.ipynb").write_text(exercise.read_text())
+    (repo / "exercises" / "01_demo-Copy1.ipynb").write_text("not even a notebook")
+    before = _snapshot(repo)
+    capsys.readouterr()
+    assert authoring.main(["generate", "--root", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert "exercises/01_demo.ipynb\n" in err and "exercises/12_my_draft.ipynb" in err
+    assert "exercises/01_demo-Copy1.ipynb" in err and "--force" in err and "Nothing was written" in err
+    assert _snapshot(repo) == before
+
+    assert authoring.main(["generate", "--force", "--root", str(repo)]) == 0
+    err = capsys.readouterr().err
+    backup = next((repo / "build" / "authoring-backup").iterdir())
+    assert f"copied these to build/authoring-backup/{backup.name}/" in err
+    for name in ("01_demo.ipynb", "12_my_draft.ipynb", "01_demo-Copy1.ipynb"):
+        assert (backup / "exercises" / name).read_bytes() == before[repo / "exercises" / name]
+    assert not (repo / "exercises" / "12_my_draft.ipynb").exists()
+    assert "my answer" not in exercise.read_text() and authoring.untouched(exercise)
+
+
+def test_generation_twice_changes_no_byte_and_records_what_it_wrote(repo):
+    authoring.generate([authoring.SETUP, "exercises", "live"], repo, log=lambda _: None)
+    first = _snapshot(repo)
+    assert authoring.generate([authoring.SETUP, "exercises", "live"], repo, log=lambda _: None) == []
+    assert _snapshot(repo) == first
+    for path in [*(repo / "exercises").glob("*.ipynb"), *(repo / "notebooks" / "live").glob("*.ipynb")]:
+        assert authoring.untouched(path)
+        nb = nbformat.read(path, as_version=4)
+        nb.cells[0].source += " "
+        nbformat.write(nb, path)
+        assert not authoring.untouched(path)
 
 
 def test_a_live_cell_that_later_cells_need_fails_generation(repo):
@@ -190,3 +252,76 @@ def test_repository_has_an_exercise_per_solution():
     solutions = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
     assert len(solutions) >= 8
     assert solutions == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb"))
+
+
+# ------------------------------------------------------------------ setup cells and live links
+
+SETUP_SOURCE = authoring.setup_source("9.8.7", "https://example.org/repo")
+
+
+def test_setup_source_names_the_version_and_the_repository():
+    assert 'git+https://example.org/repo"' in SETUP_SOURCE
+    assert SETUP_SOURCE.count("9.8.7") == 2 and "VERSION" not in SETUP_SOURCE and "REPOSITORY" not in SETUP_SOURCE
+    compile(SETUP_SOURCE, "setup", "exec")
+
+
+def _run_setup(monkeypatch, importable):
+    import importlib.util
+    import subprocess
+
+    calls = []
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: find_spec(name, *a) if importable or name != "backproplib" else None)
+    monkeypatch.setattr(subprocess, "run", lambda argv, check: calls.append(argv))
+    exec(SETUP_SOURCE, {})
+    return calls
+
+
+def test_setup_cell_installs_only_where_backproplib_is_missing(monkeypatch, capsys):
+    import sys
+
+    import backproplib
+
+    monkeypatch.setattr(backproplib, "__version__", "9.8.7")
+    assert _run_setup(monkeypatch, importable=True) == []
+    monkeypatch.delenv("BACKPROPLIB_SOURCE", raising=False)
+    assert _run_setup(monkeypatch, importable=False) == [
+        [sys.executable, "-m", "pip", "install", "--quiet", "backproplib @ git+https://example.org/repo"]]
+    monkeypatch.setenv("BACKPROPLIB_SOURCE", "/tmp/backproplib-9.8.7-py3-none-any.whl")
+    assert _run_setup(monkeypatch, importable=False)[0][-1] == "/tmp/backproplib-9.8.7-py3-none-any.whl"
+    assert capsys.readouterr().out == ""                       # the right version: silent
+
+
+def test_setup_cell_says_when_the_installed_version_differs(monkeypatch, capsys):
+    import backproplib
+
+    monkeypatch.setattr(backproplib, "__version__", "0.0.1")
+    _run_setup(monkeypatch, importable=True)
+    assert capsys.readouterr().out == "Note: written for backproplib 9.8.7; this kernel has 0.0.1.\n"
+
+
+def test_setup_cell_goes_right_after_the_title_once_and_is_idempotent():
+    nb = _notebook([new_markdown_cell("# Title"), new_code_cell("x = 1", id="a")])
+    with_setup = authoring.with_setup_cell(nb, SETUP_SOURCE)
+    assert [c.source for c in with_setup.cells] == ["# Title", SETUP_SOURCE, "x = 1"]
+    assert with_setup.cells[1].metadata["tags"] == ["setup"]
+    assert authoring.with_setup_cell(with_setup, SETUP_SOURCE) is None              # already current
+    newer = authoring.with_setup_cell(with_setup, SETUP_SOURCE + "\n# v2")
+    assert [c.source for c in newer.cells] == ["# Title", SETUP_SOURCE + "\n# v2", "x = 1"]
+    assert authoring.with_setup_cell(_notebook([new_markdown_cell("# Contents")]), SETUP_SOURCE) is None
+
+
+def test_every_source_notebook_has_a_current_setup_cell():
+    problems = authoring.stale("setup", ROOT)
+    assert not problems, "run `make exercises` (python -m backproplib.authoring generate):\n" + "\n".join(problems)
+    version, repository = authoring.project_metadata(ROOT)
+    import backproplib
+    assert version == backproplib.__version__, "pyproject.toml and backproplib/__init__.py disagree on the version"
+    assert repository.startswith("https://")
+
+
+def test_live_copies_keep_relative_links_working_one_folder_down():
+    text = "[a](01_x.ipynb), [b](../exercises/e.ipynb), [c](https://x.org/y), [d](#top), [e](/abs), [f](mailto:a@b)"
+    assert authoring.one_folder_down(text) == ("[a](../01_x.ipynb), [b](../../exercises/e.ipynb), "
+                                               "[c](https://x.org/y), [d](#top), [e](/abs), [f](mailto:a@b)")

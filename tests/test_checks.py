@@ -1,6 +1,8 @@
 """Every exercise check can fail: the stub says "not implemented yet", typical wrong answers get
-their specific diagnosis, the solution passes; and each checker's right answer agrees with
-central finite differences (an oracle independent of the closed forms in checks.py)."""
+their specific diagnosis, the solution passes; each check returns the CheckResult it printed; and
+each checker's right answer agrees with central finite differences (an oracle independent of the
+closed forms in backproplib.checks).  The wrong-answer catalogue is in test_checks_catalogue.py."""
+import functools
 import math
 import re
 
@@ -13,16 +15,36 @@ from hypothesis.extra import numpy as hnp
 import backproplib as bp
 from backproplib import checks
 from backproplib import functional as F
+from backproplib.checks import chain_rule, gradcheck, layers, logistic, matrix_calculus, networks, tables, verdict
 
 OK, WRONG, TODO = "✓", "✗", "○ not implemented yet"
+STATUS_OF = {OK: "pass", TODO: "todo"}
+X1, Z1 = 1.5, -0.7          # a point of the tests' own for exercise 1.2 (the check takes x and z as parameters)
 
 
-def verdict(capsys, check, *args):
-    """Run a check; return its printed text after asserting it returned None and printed one verdict."""
-    assert check(*args) is None
-    text = capsys.readouterr().out
-    assert text.startswith((OK, WRONG, TODO)), text
-    return text
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """Strict mode off unless a test turns it on (BACKPROPLIB_STRICT may be set for grading); RESULTS empty."""
+    monkeypatch.delenv("BACKPROPLIB_STRICT", raising=False)
+    checks.set_strict(None)
+    checks.reset_results()
+    yield
+    checks.set_strict(None)
+
+
+def run_check(capsys, check, *args, **kwargs):
+    """Run a check; return its CheckResult after asserting it printed exactly its message, once."""
+    result = check(*args, **kwargs)
+    assert isinstance(result, checks.CheckResult) and checks.RESULTS[-1] is result
+    assert capsys.readouterr().out == result.message + "\n"
+    assert result.status == STATUS_OF.get(result.message[:len(TODO)], STATUS_OF.get(result.message[0], "fail")) \
+        or result.status == "error" and result.message.startswith(WRONG)
+    assert result.earned == (result.possible if result.status == "pass" else 0.0)
+    return result
+
+
+def verdict_text(capsys, check, *args, **kwargs):
+    return run_check(capsys, check, *args, **kwargs).message
 
 
 def stub(*args):
@@ -70,10 +92,11 @@ def forward(x, z):
     return {"t": t, "u1": math.sin(t), "v": v, "w": w, "u2": t / w, "J": math.sin(t) + t / w}
 
 
-def build_graph(x, z):
+def build_graph(x, z, detach=None):
+    """The graph of exercise 2.3; detach="u1" or "v" makes that node a new Var from a number (a typical slip)."""
     t = (x * z).named("t")
-    u1 = bp.sin(t).named("u1")
-    v = (x ** 2).named("v")
+    u1 = (bp.Var(math.sin(t.value)) if detach == "u1" else bp.sin(t)).named("u1")
+    v = (bp.Var(x.value ** 2) if detach == "v" else x ** 2).named("v")
     w = (1 + v).named("w")
     u2 = (t / w).named("u2")
     return (u1 + u2).named("J")
@@ -200,6 +223,13 @@ def found_bug():
     return name, np.unravel_index(np.argmax(worst[name]), worst[name].shape)
 
 
+def two_paths(x, z):
+    """(dy/dx, dy/dz) for y = u1² + u1·u2, u1 = x·z, u2 = sin(x), and the local derivatives."""
+    u1, u2 = x * z, math.sin(x)
+    dy_du1, dy_du2 = 2 * u1 + u2, u1
+    return dy_du1 * z + dy_du2 * math.cos(x), dy_du1 * x, dy_du1, dy_du2
+
+
 # ------------------------------------------------------------ the table of cases
 # (check, solution args, stub args, [(wrong args, words the diagnosis must contain), ...])
 
@@ -207,17 +237,20 @@ def _sp(expr):
     return lambda b: expr(F.sigmoid(b), b)
 
 
+_DY_DX, _DY_DZ, _DY_DU1, _DY_DU2 = two_paths(X1, Z1)
+
 CASES = {
     "chain_rule_1d": (checks.check_chain_rule_1d, (lambda x: 3 * x**2 * math.cos(x**3),), (stub,), [
         ((lambda x: math.cos(x**3),), "forgot the inner derivative"),
         ((lambda x: math.cos(3 * x**2),), "*inside* cos"),
         ((lambda x: -3 * x**2 * math.cos(x**3),), "wrong sign"),
     ]),
-    "multivariate_chain_rule": (checks.check_multivariate_chain_rule,
-                                (checks._two_paths().dy_dx, checks._two_paths().dy_dz), (None, None), [
-        ((checks._two_paths().dy_du1 * 3.0, 1.0), "only the path through u1"),
-        ((6.0 * math.cos(2.0), 1.0), "only the path through u2"),
-        ((checks._two_paths().dy_dx, 12.0 * 2.0), "2·u1 + u2"),
+    "multivariate_chain_rule": (functools.partial(checks.check_multivariate_chain_rule, x=X1, z=Z1),
+                                (_DY_DX, _DY_DZ), (None, None), [
+        ((_DY_DU1 * Z1, _DY_DZ), "only the path through u1"),
+        ((_DY_DU2 * math.cos(X1), _DY_DZ), "only the path through u2"),
+        ((_DY_DX, 2 * X1 * Z1 * X1), "2·u1 + u2"),
+        ((_DY_DZ, _DY_DX), "swapped"),
     ]),
     "forward_values": (checks.check_forward_values, (forward,), (stub,), [
         ((lambda x, z: {**forward(x, z), "u1": math.sin(math.radians(x * z))},), "radians"),
@@ -229,6 +262,9 @@ CASES = {
         ((lambda x, z: bp.sin((x * z).named("t")) + (x * z).named("t") / (1 + x ** 2),), "computed 2 times"),
         ((lambda x, z: (lambda t: bp.sin(t) + t / (1 + x ** 2))((x * z).named("t")),), "no node is named"),
         ((lambda x, z: 1.0,), "should return the Var J"),
+        ((lambda x, z: build_graph(x, z, detach="v"),), "new Var made from a number"),
+        ((lambda x, z: build_graph(x, z, detach="u1"),), "new Var made from a number"),
+        ((lambda x, z: build_graph(bp.Var(x.value), bp.Var(z.value)),), "does not depend on the x and z"),
     ]),
     "backward_table": (checks.check_backward_table, (backward_table,), (stub,), [
         ((lambda x, z: backward_table(x, z, sum_consumers=False),), "missing the sum over consumers: t"),
@@ -312,6 +348,9 @@ CASES = {
         (("alpha", (0, 0)), "other one"),
         (("beta", 2), "near 1"),
         (("theta", 0), "'alpha' or 'beta'"),
+        (("beta", 0.7), "should be an integer"),
+        (("beta", (0, 0)), "has 1 dimension"),
+        (("beta", -1), "outside beta"),
     ]),
     "least_squares_gradient": (checks.check_least_squares_gradient, (lambda A, x, t: 2 * A.T @ (A @ x - t),),
                                (stub,), [
@@ -336,91 +375,113 @@ CASES = {
 }
 
 
+def check_name(check):
+    return getattr(check, "func", check).__name__
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_solution_passes(capsys, name):
     check, solution, _, _ = CASES[name]
-    assert verdict(capsys, check, *solution).startswith(OK)
+    result = run_check(capsys, check, *solution)
+    assert result.status == "pass" and result.id == check_name(check) and result.earned == 1.0, result.message
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_stub_is_not_implemented_yet(capsys, name):
     check, _, blank, _ = CASES[name]
-    assert verdict(capsys, check, *blank).startswith(TODO)
+    assert run_check(capsys, check, *blank).status == "todo"
 
 
 @pytest.mark.parametrize("name, k", [(n, k) for n in sorted(CASES) for k in range(len(CASES[n][3]))])
 def test_typical_mistake_is_diagnosed(capsys, name, k):
     check, _, _, wrongs = CASES[name]
     args, words = wrongs[k]
-    text = verdict(capsys, check, *args)
-    assert text.startswith(WRONG) and words in text, text
+    result = run_check(capsys, check, *args)
+    assert result.status == "fail" and words in result.message, result.message
 
 
 def test_every_public_check_has_cases():
-    public = {n for n in checks.__all__ if n.startswith("check_")}
-    assert public == {CASES[n][0].__name__ for n in CASES}
+    public = {n for n in checks.__all__ if n.startswith("check_") and n not in ("check_value", "check_function")}
+    assert public == {check_name(CASES[n][0]) for n in CASES}
     assert all(len(CASES[n][3]) >= 2 for n in CASES)
 
 
-def test_other_errors_propagate(capsys):
+def test_the_learners_exception_is_a_short_verdict_with_the_learners_line(capsys):
     def buggy(b):
         return undefined_name * b  # noqa: F821
-    with pytest.raises(NameError):
-        checks.check_sigmoid_derivative(buggy)
-    with pytest.raises(ZeroDivisionError):
-        checks.check_chain_rule_1d(lambda x: 1 / 0)
+    result = run_check(capsys, checks.check_sigmoid_derivative, buggy)
+    assert result.status == "error"
+    assert result.message.startswith("✗ buggy raised NameError: name 'undefined_name' is not defined")
+    assert "of `buggy`: return undefined_name * b" in result.message and "Traceback" not in result.message
+    result = run_check(capsys, checks.check_chain_rule_1d, lambda x: 1 / 0)
+    assert result.status == "error" and "ZeroDivisionError" in result.message
+
+
+def test_a_check_called_with_wrong_arguments_says_so(capsys):
+    result = run_check(capsys, checks.check_multivariate_chain_rule, 1.0, 2.0)
+    assert result.status == "error" and "'x'" in result.message
 
 
 def test_stub_inside_a_called_function_names_that_function(capsys):
     def nn_backward_stub(*args):
         raise NotImplementedError("nn_backward")
-    text = verdict(capsys, checks.check_nn_sgd_step, lambda *a: nn_backward_stub())
+    text = verdict_text(capsys, checks.check_nn_sgd_step, lambda *a: nn_backward_stub())
     assert text.startswith(TODO) and "`nn_backward`" in text
 
 
 def test_missing_return_is_reported(capsys):
-    text = verdict(capsys, checks.check_tanh_derivative, lambda a: None)
+    text = verdict_text(capsys, checks.check_tanh_derivative, lambda a: None)
     assert text.startswith(WRONG) and "forget to `return`" in text
 
 
 def test_diagnosis_names_worst_entry_and_size(capsys):
-    text = verdict(capsys, checks.check_matrix_gradient, lambda W, x, t: np.outer(W @ x - t, x) + [[0, 0], [0, 0.5], [0, 0]])
+    text = verdict_text(capsys, checks.check_matrix_gradient,
+                        lambda W, x, t: np.outer(W @ x - t, x) + [[0, 0], [0, 0.5], [0, 0]])
     assert "1 of 6 entries are wrong; the worst is entry [1, 1]" in text and "off by 0.5" in text
 
 
 def test_check_output_is_deterministic(capsys):
-    first = verdict(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False))
-    assert verdict(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False)) == first
+    first = verdict_text(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False))
+    assert verdict_text(capsys, checks.check_nn_backward, lambda *a: nn_backward(*a, hidden_prime=False)) == first
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-3, 3), st.floats(-3, 3))
+def test_two_paths_check_follows_the_exercises_x_and_z(x, z):
+    """The check takes x and z from the exercise: any point works, judged against finite differences."""
+    def y(v):
+        u1 = v[0] * v[1]
+        return u1**2 + u1 * math.sin(v[0])
+    dy_dx, dy_dz = fd(y, [x, z])
+    assert checks.check_multivariate_chain_rule(*two_paths(x, z)[:2], x=x, z=z).status == "pass"
+    assert np.allclose(two_paths(x, z)[:2], (dy_dx, dy_dz), rtol=1e-6, atol=1e-6)
+    wrong = checks.check_multivariate_chain_rule(dy_dx + 0.1, dy_dz, x=x, z=z)
+    assert wrong.status == "fail" and "Likely cause" not in wrong.message
 
 
 # ------------------------------------------------------------ the right answers vs finite differences
 
 def test_chain_rule_references_match_finite_differences():
-    x = checks._CHAIN_X
+    x = chain_rule.POINTS
     assert np.allclose([fd(lambda v: math.sin(v[()] ** 3), xi) for xi in x], 3 * x**2 * np.cos(x**3))
-    r = checks._two_paths()
-
-    def y(v):
-        u1 = v[0] * v[1]
-        return u1**2 + u1 * math.sin(v[0])
-    assert np.allclose(fd(y, [2.0, 3.0]), [r.dy_dx, r.dy_dz], rtol=1e-7)
+    r = chain_rule.two_paths(X1, Z1)
+    assert np.allclose([r.dy_dx, r.dy_dz], two_paths(X1, Z1)[:2], rtol=1e-12)
 
 
-def test_backward_table_reference_matches_finite_differences():
-    for x, z in checks._BACKWARD_POINTS:
-        rows = dict((k, v) for k, v, _ in checks._backward_rows(x, z))
+def test_table_references_match_finite_differences():
+    for x, z in tables.BACKWARD_POINTS:
+        rows = {k: v for k, v, _ in tables.backward_rows(x, z)}
         g = fd(lambda v: v[0] * math.sin(v[0] * v[1]) + (v[0] * v[1]) ** 2, [x, z])
         assert np.allclose([rows["x"], rows["z"]], g, rtol=1e-7)
         assert np.isclose(rows["t"], fd(lambda t: x * math.sin(t[()]) + t[()] ** 2, x * z), rtol=1e-7)
-
-
-def test_forward_reference_is_the_function():
-    for x, z in checks._FORWARD_POINTS:
-        assert np.isclose(checks._forward_rows(x, z)[-1][1], math.sin(x * z) + x * z / (1 + x * x))
+    for x, z in tables.FORWARD_POINTS:
+        J = lambda v: math.sin(v[0] * v[1]) + v[0] * v[1] / (1 + v[0] ** 2)  # noqa: E731
+        assert np.isclose(tables.forward_rows(x, z)[-1][1], J([x, z]))
+        assert np.allclose(tables.forward_gradients(x, z), fd(J, [x, z]), rtol=1e-7)
 
 
 def test_logistic_references_match_finite_differences():
-    theta, X, Y = checks._logistic_data()
+    theta, X, Y = logistic.logistic_data()
 
     def J(t):
         return np.mean(F.binary_cross_entropy_with_logits(X @ t, Y))
@@ -430,7 +491,7 @@ def test_logistic_references_match_finite_differences():
 
 
 def test_module_references_match_finite_differences():
-    d = checks._module_data()
+    d = layers.module_data()
     g_x, g_alpha = linear_backward(d.g_a, d.x, d.alpha)
     assert np.allclose(fd(lambda a: np.sum(d.g_a * (d.x @ a.T)), d.alpha), g_alpha)
     assert np.allclose(fd(lambda x: np.sum(d.g_a * (x @ d.alpha.T)), d.x), g_x)
@@ -441,23 +502,23 @@ def test_module_references_match_finite_differences():
 
 
 def test_network_references_match_finite_differences():
-    X, Y, alpha, beta = checks._nn_data()
-    o = checks._one_hidden(X[0], Y[0], alpha, beta)
-    g_alpha, g_beta = checks._nn_backward(o, Y[0], beta)
-    assert np.allclose(fd(lambda a: checks._one_hidden(X[0], Y[0], a, beta).J, alpha), g_alpha, rtol=1e-6)
-    assert np.allclose(fd(lambda b: checks._one_hidden(X[0], Y[0], alpha, b).J, beta), g_beta, rtol=1e-6)
-    X2, Y2, p = checks._two_hidden_data()
+    X, Y, alpha, beta = networks.nn_data(**networks.ONE_HIDDEN)
+    o = networks.one_hidden(X[0], Y[0], alpha, beta)
+    g_alpha, g_beta = networks.nn_backward(o, Y[0], beta)
+    assert np.allclose(fd(lambda a: networks.one_hidden(X[0], Y[0], a, beta).J, alpha), g_alpha, rtol=1e-6)
+    assert np.allclose(fd(lambda b: networks.one_hidden(X[0], Y[0], alpha, b).J, beta), g_beta, rtol=1e-6)
+    X2, Y2, p = networks.two_hidden_data(**networks.TWO_HIDDEN)
     o2 = bp.models.nn_forward(X2[0], Y2[0], p)
-    for key, expected, _ in checks._two_hidden_rows(o2, Y2[0], p):
+    for key, expected, _ in networks.two_hidden_rows(o2, Y2[0], p):
         def J(v, key=key):
             return bp.models.nn_forward(X2[0], Y2[0], {**p, key: v}).J
         assert np.allclose(fd(J, p[key]), expected, rtol=1e-6, atol=1e-9), key
 
 
 def test_gradcheck_and_matrix_references():
-    theta, f, grad = checks._gradcheck_problem()
+    theta, f, grad = gradcheck.gradcheck_problem()
     assert np.allclose(fd_in_place(f, theta), grad(), rtol=1e-7)
-    d = checks._matrix_data()
+    d = matrix_calculus.matrix_data()
     assert np.allclose(fd(lambda x: np.sum((d.A @ x - d.t) ** 2), d.x), 2 * d.A.T @ (d.A @ d.x - d.t))
     assert np.allclose(fd(lambda W: 0.5 * np.sum((W @ d.x - d.t) ** 2), d.W), np.outer(d.W @ d.x - d.t, d.x))
     # denominator layout: entry [p, n] of ∂y/∂x is ∂y_n/∂x_p; y = V u with u = U x has ∂u/∂x = Uᵀ, ∂y/∂u = Vᵀ
@@ -471,7 +532,7 @@ def test_mystery_bug_is_where_the_check_says():
     for name in params:
         numeric = fd_in_place(f, params[name])
         bad = ~np.isclose(grads[name], numeric, rtol=1e-6, atol=1e-9)
-        assert [tuple(i) for i in np.argwhere(bad)] == ([(checks._BUG[1],)] if name == checks._BUG[0] else [])
+        assert [tuple(i) for i in np.argwhere(bad)] == ([gradcheck.BUG[1]] if name == gradcheck.BUG[0] else [])
 
 
 # ------------------------------------------------------------ the generic diagnosis, on random arrays
@@ -481,14 +542,18 @@ _arrays = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_si
 
 
 @settings(max_examples=40, deadline=None)
-@given(_arrays, st.sampled_from([-1.0, 2.0, 0.5, 5.0]))
-def test_generic_diagnosis_names_sign_and_factor(expected, factor):
-    checks._compare("g", expected.copy(), expected)          # right: no verdict raised
-    with pytest.raises(checks._Wrong) as wrong:
-        checks._compare("g", factor * expected, expected)
+@given(_arrays, st.sampled_from([-1.0, 2.0, 0.5, 5.0, -3.0, 0.9936, 1.7]))
+def test_generic_diagnosis_names_sign_and_only_whole_factors(expected, factor):
+    verdict.compare("g", expected.copy(), expected)          # right: no verdict raised
+    with pytest.raises(verdict.Wrong) as wrong:
+        verdict.compare("g", factor * expected, expected)
     text = str(wrong.value)
-    assert ("wrong sign" in text) if factor == -1 else (f"constant factor of {factor:.4g}" in text)
-    assert f"{expected.size} of {expected.size} entries are wrong" in text
+    named = f"constant factor of {factor:.4g}" in text
+    if factor == -1:
+        assert "wrong sign" in text
+    else:
+        assert named == (expected.size >= 2 and factor in (2.0, 0.5, 5.0, -3.0)), text
+    assert f"{expected.size} of {expected.size} entries are wrong" in text or expected.size == 1
 
 
 @settings(max_examples=40, deadline=None)
@@ -497,6 +562,6 @@ def test_worst_entry_is_the_one_changed_most(expected, data):
     idx = data.draw(st.tuples(*[st.integers(0, n - 1) for n in expected.shape]))
     got = expected.copy()
     got[idx] += 10.0
-    with pytest.raises(checks._Wrong, match=re.escape(f"1 of {expected.size} entries are wrong; the worst is "
-                                                      f"entry {checks._index_text(idx)}")):
-        checks._compare("g", got, expected)
+    with pytest.raises(verdict.Wrong, match=re.escape(f"1 of {expected.size} entries are wrong; the worst is "
+                                                      f"entry {verdict._index_text(idx)}")):
+        verdict.compare("g", got, expected)

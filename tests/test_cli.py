@@ -1,5 +1,6 @@
 """`python -m backproplib train`, end to end on small generated CSV files, including bad ones."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_train_prints_epochs_and_error_rates_and_writes_metrics(files, tmp_path,
     assert [line.split(":")[0] for line in lines[1:4]] == ["epoch 1", "epoch 2", "epoch 3"]
     assert lines[4].startswith("final error rate: train ")
     document = json.loads(metrics.read_text())
-    assert set(document) == {"epochs", "train_error", "test_error"}
+    assert set(document) == {"status", "epochs", "train_error", "test_error"} and document["status"] == "finished"
     assert [set(row) for row in document["epochs"]] == [{"epoch", "train_cross_entropy",
                                                          "test_cross_entropy"}] * 3
     # The same training through the library gives the same numbers.
@@ -140,10 +141,23 @@ def test_failed_run_leaves_an_existing_metrics_file_alone(files, tmp_path, capsy
 
 
 def test_interrupted_metrics_write_leaves_no_file(files, tmp_path, capsys, monkeypatch):
-    def broken_dump(document, fh, **kwargs):
-        fh.write('{"epochs": [')
-        raise OSError("disk full")
-    monkeypatch.setattr(cli.json, "dump", broken_dump)
+    from backproplib import files as files_module
+
+    class Full:
+        def __init__(self, fd, *args, **kwargs):
+            self.handle = open(fd, "w", closefd=True)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, text):
+            self.handle.write(text[:10])
+            raise OSError("disk full")
+
+    monkeypatch.setattr(files_module.os, "fdopen", Full)
     metrics = tmp_path / "m.json"
     with pytest.raises(OSError, match="disk full"):
         cli.main(["train", *map(str, files), "--hidden-units", "2", *map(str, TRAIN), "--metrics", str(metrics)])
@@ -160,7 +174,6 @@ def test_interrupted_metrics_write_leaves_no_file(files, tmp_path, capsys, monke
     (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1, "--init", "zeros", "--seed", -1], "--seed: expected"),
     (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1], "required: --init"),
     (["--hidden-units", 2, *TRAIN, "--metrics", "/no/such/folder/m.json"], "does not exist"),
-    (["--hidden-units", 2, "--epochs", 1, "--lr", 1e308, "--init", "random"], "training diverged"),
 ])
 def test_bad_options_exit_2_with_a_clear_message(files, capsys, options, message):
     status, _, err = run(["train", *files, *options], capsys)
@@ -174,3 +187,104 @@ def test_module_entry_point_lists_the_subcommands():
     bare = subprocess.run([sys.executable, "-m", "backproplib"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert bare.returncode == 2 and "train" in bare.stderr
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+SUITE = sorted(p.relative_to(ROOT).as_posix() for pattern in ("notebooks/*.ipynb", "notebooks/live/*.ipynb",
+                                                               "exercises/*.ipynb") for p in ROOT.glob(pattern))
+
+
+def snapshot(folder):
+    """{relative path: (bytes, mtime)} of every file under `folder`."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_suite_is_found_in_this_checkout_and_leaves_solutions_out():
+    from backproplib import suite
+    assert suite.suite_root() == ROOT
+    assert suite.suite_files() == SUITE
+    assert len([f for f in SUITE if f.startswith("notebooks/live/")]) >= 8
+    assert len([f for f in SUITE if f.startswith("exercises/")]) >= 8
+    assert not any(f.startswith("solutions/") for f in SUITE)
+
+
+def test_notebooks_copies_the_suite_with_its_layout(tmp_path, capsys):
+    dest = tmp_path / "new" / "course"                    # missing parents are created
+    status, out, err = run(["notebooks", dest], capsys)
+    assert status == 0 and err == ""
+    copied = snapshot(dest)
+    assert sorted(copied) == SUITE
+    assert all(copied[f][0] == (ROOT / f).read_bytes() for f in SUITE)
+    assert (dest / "my-work").is_dir() and not any((dest / "my-work").iterdir())
+    assert not (dest / "solutions").exists()
+    lines = out.splitlines()
+    assert lines[0].startswith(f"Copied {len(SUITE)} notebooks into {dest}: notebooks/ (")
+    assert f"Open them with:  jupyter lab {dest}" in lines
+    # Relative links between notebooks (../exercises/..., ../01_x.ipynb from live/) still lead somewhere.
+    broken = [(f, link) for f in SUITE
+              for cell in json.loads(copied[f][0])["cells"] if cell["cell_type"] == "markdown"
+              for link in re.findall(r"\]\(([^)\s#]+)(?:#[^)\s]*)?\)", "".join(cell["source"]))
+              if not re.match(r"[a-z][a-z0-9+.-]*:|/", link) and not (dest / f).parent.joinpath(link).exists()]
+    assert not broken
+
+
+def test_notebooks_keeps_other_files_in_dest(tmp_path, capsys):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "mine.ipynb").write_text("{}")
+    (tmp_path / "my-work").mkdir()
+    (tmp_path / "my-work" / "answers.ipynb").write_text("{}")
+    status, _, _ = run(["notebooks", tmp_path], capsys)
+    assert status == 0
+    assert (tmp_path / "notebooks" / "mine.ipynb").read_text() == "{}"
+    assert (tmp_path / "my-work" / "answers.ipynb").read_text() == "{}"
+    assert set(SUITE) < set(snapshot(tmp_path))
+
+
+def test_notebooks_never_overwrites_and_copies_nothing_if_a_file_is_in_the_way(tmp_path, capsys):
+    mine = tmp_path / [f for f in SUITE if f.startswith("exercises/")][-1]
+    mine.parent.mkdir()
+    mine.write_text("my answers")
+    status, out, err = run(["notebooks", tmp_path], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and f"exercises/{mine.name}" in err and "nothing was copied" in err
+    assert err.startswith("backproplib notebooks: error: ")
+    assert snapshot(tmp_path) == {f"exercises/{mine.name}": (b"my answers", mine.stat().st_mtime_ns)}
+
+
+def test_notebooks_a_second_time_refuses_and_changes_nothing(tmp_path, capsys):
+    assert run(["notebooks", tmp_path], capsys)[0] == 0
+    before = snapshot(tmp_path)
+    status, out, err = run(["notebooks", tmp_path], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert all(f in err for f in SUITE)
+    assert snapshot(tmp_path) == before
+
+
+def test_notebooks_into_a_file_or_without_a_suite_exits_2(tmp_path, capsys, monkeypatch):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    status, _, err = run(["notebooks", a_file], capsys)
+    assert status == 2 and "is not a folder" in err and a_file.read_text() == "x"
+    from backproplib import suite
+    monkeypatch.setattr(suite, "_PACKAGE", tmp_path / "site-packages" / "backproplib")
+    status, _, err = run(["notebooks", tmp_path / "dest"], capsys)
+    assert status == 2 and "the notebook suite is not installed" in err and not (tmp_path / "dest").exists()
+    status, _, err = run(["notebooks"], capsys)
+    assert status == 2 and "DEST" in err
+
+
+def test_notebooks_from_the_installed_command_and_the_module(tmp_path):
+    for i, command in enumerate(([sys.executable, "-m", "backproplib"],
+                                 [str(Path(sys.executable).with_name("backproplib"))])):
+        if not Path(command[0]).exists():
+            pytest.fail(f"{command[0]} is missing: install the package (pip install -e .)")
+        dest = tmp_path / f"d{i}"
+        first = subprocess.run([*command, "notebooks", str(dest)], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=60)
+        assert first.returncode == 0 and f"jupyter lab {dest}" in first.stdout
+        again = subprocess.run([*command, "notebooks", str(dest)], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 2 and again.stdout == "" and again.stderr.count("\n") == 1
+        assert sorted(snapshot(dest)) == SUITE

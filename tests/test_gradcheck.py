@@ -71,8 +71,10 @@ def test_engine_network_passes_entry_and_directional_checks():
 def test_random_shapes_and_values(W):
     C = np.linspace(-2, 2, W.size).reshape(W.shape)
     params = {"W": W}
-    report = check_gradients(lambda: float(np.sum(C * np.sin(params["W"]))), params, {"W": C * np.cos(W)})
-    assert report.passed, str(report)
+    grad = C * np.cos(W)
+    report = check_gradients(lambda: float(np.sum(C * np.sin(params["W"]))), params, {"W": grad})
+    # a right gradient never fails; it is inconclusive only where cos(W) makes it too small to see
+    assert report.passed or (report.status == "INCONCLUSIVE" and abs(report["W"].analytic) < 1e-6), str(report)
 
 
 def test_unused_var_parameter_has_zero_gradient():
@@ -94,7 +96,10 @@ def test_every_entry_is_probed_at_plus_and_minus_eps_and_restored():
         seen.append(params["W"].copy())
         return float(np.sum(params["W"] ** 3))
     report = check_gradients(f, params, {"W": 3 * original ** 2}, eps=1e-5)
-    assert params["W"] is W and np.array_equal(W, original) and report.passed
+    assert params["W"] is W and np.array_equal(W, original)
+    # dJ/dW[1, 1] = 3e-18 is far below what rounding in J ≈ 26 lets the check see: inconclusive, not passed
+    assert report.status == "INCONCLUSIVE" and report["W"].where == (1, 1)
+    assert dict(report["W"].counts) == {"inconclusive": 1, "ok": 3}
     probes = [s - original for s in seen if not np.array_equal(s, original)]
     assert len(probes) == 2 * W.size
     for index in np.ndindex(W.shape):
@@ -223,11 +228,13 @@ def test_transposed_rectangular_gradient_is_a_shape_problem():
 # --------------------------------------------------------------------- thresholds
 
 def test_relative_error_convention():
+    """The plain formula of notebook 04 and exercise 9.2: nothing is subtracted."""
     assert relative_error(0.0, 0.0) == 0.0
     assert relative_error(1.0, -1.0) == 2.0
     assert relative_error(2.0, 1.0) == 0.5
-    assert relative_error(1e-3, 1e-3 + 1e-10, noise=2e-10) == 0.0       # within rounding noise
-    assert relative_error(1.0, 1.5, noise=0.25) == pytest.approx(0.25 / 1.5)
+    assert relative_error(1e-3, 1e-3 + 1e-10) == pytest.approx(1e-10 / (1e-3 + 1e-10))
+    with pytest.raises(TypeError):
+        relative_error(1.0, 1.5, noise=0.25)
 
 
 def test_verdict_bands():

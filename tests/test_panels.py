@@ -342,6 +342,28 @@ def test_partial_redraws_equal_a_full_redraw():
     assert np.median(seconds) < 0.5          # generous; the real median is reported by the benchmark
 
 
+def test_theta_redraws_show_the_background_once_over_a_cache_without_it(blobs):
+    """Each θ is drawn over the cached axes: the picture must be a full redraw's, pixel for pixel, and the
+    shaded p(y = 1 | x) blended once, at its alpha, over the white figure — no earlier θ's picture showing
+    through it (matplotlib < 3.11 draws an animated image into the cache) and no double blend."""
+    panel = ThetaSliders(blobs, theta=(0.0, 1.0, 0.0))
+    box = panel.boundary_ax.bbox
+    height = np.asarray(panel.canvas.buffer_rgba()).shape[0]
+    inside = (slice(height - int(box.y1) + 3, height - int(box.y0) - 3), slice(int(box.x0) + 3, int(box.x1) - 3))
+    for theta in [(6.0, 0.0, 0.0), (-6.0, 0.0, 0.0), (0.4, -1.3, 0.7)]:
+        panel.set_theta(theta)
+        partial = np.asarray(panel.canvas.buffer_rgba()).copy()
+        if theta[1:] == (0.0, 0.0):          # p the same everywhere: one colour fills the axes but for the points
+            colours, counts = np.unique(partial[inside].reshape(-1, 4), axis=0, return_counts=True)
+            p = F.sigmoid(np.array(theta[0]))
+            image = panel.boundary.image
+            shade = image.get_alpha() * np.array(image.cmap(p)[:3]) + (1 - image.get_alpha())   # over white
+            assert np.abs(colours[np.argmax(counts)][:3] - 255 * shade).max() <= 2
+        panel._background = None
+        panel.render()
+        assert np.array_equal(partial, np.asarray(panel.canvas.buffer_rgba()))
+
+
 def test_panel_update_timing_is_recorded(blobs):
     panel = ThetaSliders(blobs)
     start = time.perf_counter()
