@@ -60,6 +60,7 @@ from .files import write_atomically
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY, LIVE, SETUP = "solution-only", "live", "setup"
+CHECK = "check"        # a cell that checks an answer: graded by `backproplib grade` and nbgrader
 TIMING = "timing"      # a cell that measures this machine's clock: it runs, but its outputs are not stored
 MARKDOWN_STUB = "*Your answer here.*"
 LIVE_PROMPT = "# LIVE: type this cell in class."
@@ -136,8 +137,16 @@ def execute_notebook(path, timeout=600):
 
     path = Path(path)
     nb = _execute(nbformat.read(path, as_version=4), path.parent, timeout)
-    nbformat.write(nb, path)
+    write_atomically(path, _notebook_text(nb))
     return nb
+
+
+def _notebook_text(nb):
+    """The file nbformat.write would write for `nb`."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
 
 
 # --------------------------------------------------------------------- exercises
@@ -559,8 +568,6 @@ def generate(jobs, root, log=print, force=False):
     a failure writes nothing.  A generated notebook is overwritten or removed only if the generator wrote
     it and nobody changed it since (`untouched`); otherwise GenerationRefused lists those files and nothing
     is written, unless `force`, which first copies them to build/authoring-backup/.  Returns the paths written."""
-    import nbformat
-
     jobs = [jobs] if isinstance(jobs, str) else list(jobs)
     root = Path(root)
     sources, targets, removals = build(jobs, root, log)
@@ -576,8 +583,7 @@ def generate(jobs, root, log=print, force=False):
         log(f"--force: copied these to {_backup(in_the_way, root).relative_to(root)}/ first:\n  {names}")
     written = []
     for path, nb in {**sources, **targets}.items():
-        text = nbformat.writes(nb)
-        text += "" if text.endswith("\n") else "\n"             # as nbformat.write ends a file
+        text = _notebook_text(nb)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             log(f"writing {path.relative_to(root)}")
             write_atomically(path, text)

@@ -35,12 +35,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .authoring import CHECK, _tags
 from .files import write_atomically
 
 __all__ = ["grade", "grade_notebook", "run_check", "write_json", "write_csv", "add_grade", "GRADE_MIME"]
 
 GRADE_MIME = "application/vnd.backproplib.grade+json"
-CHECK = "check"
 OUTPUT_CAP = 100_000          # characters of output kept per cell
 DEFAULT_TIMEOUT = 300         # seconds per notebook
 
@@ -115,10 +115,6 @@ def run_check(namespace, source, cell_id, nonce):
 
 
 # ------------------------------------------------------------------------- building the graded notebook
-
-def _tags(cell):
-    return cell.get("metadata", {}).get("tags", [])
-
 
 def exercise_name(nb, path):
     """The exercise a notebook came from: the stem of ``generated_from``, else the file's own stem."""

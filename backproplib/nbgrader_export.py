@@ -43,7 +43,7 @@ from pathlib import Path
 
 from . import authoring as A
 
-CHECK, STRICT_ID, SCHEMA = "check", "strict", 3
+CHECK, STRICT_ID, SCHEMA = A.CHECK, "strict", 3
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION")     # nbgrader matches these anywhere in a line
 STRICT_SOURCE = """\
 # Grading (nbgrader): from here on a check that does not print ✓ raises AssertionError, so its test
