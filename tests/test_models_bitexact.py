@@ -3,6 +3,9 @@
 tests/data/models_bitexact.npz was recorded from the separate LogisticRegression, OneHiddenLayerNet and
 TwoHiddenLayerNet classes and the `train` command as they were before they became special cases of one
 MLP (commit 6d2a4e6); every array and every printed line here must equal it exactly (==, not allclose).
+One number changed on purpose: the engine's softmax cross-entropy (engine.J of the K-class models) now
+comes from the same routine as the hand-written modules (functional.softmax_cross_entropy_with_probs), so it equals
+the modules' J exactly, where before the two differed in the last bit or so.
 Record again only on purpose:  BACKPROPLIB_RECORD_BITEXACT=1 pytest tests/test_models_bitexact.py
 """
 import io
@@ -95,7 +98,12 @@ def test_published_numbers_are_bit_for_bit(tmp_path):
         pytest.skip("recorded")
     with np.load(FIXTURE) as stored:
         assert sorted(stored.files) == sorted(got)
+        differ = []
         for name in stored.files:
             a, b = stored[name], got[name]
-            assert a.shape == b.shape and a.dtype == b.dtype, name
-            assert np.array_equal(a, b), name        # exact: == everywhere, no tolerance
+            if "-K3-" in name and name.endswith("/engine.J"):
+                a = stored[name.replace("/engine.J", "/J")]       # the modules' J, as the engine now gives
+                assert abs(float(stored[name]) - float(a)) <= 4e-16 * abs(float(a)), name
+            if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b):   # exact: no tolerance
+                differ.append(name)
+        assert differ == []
