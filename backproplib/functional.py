@@ -56,10 +56,16 @@ def log_sigmoid(b):
 
 
 def _shifted_exp(a, axis=-1):
-    """(m, e, s): m = max a, e = exp(a − m) and s = Σ e along `axis` (kept), the log-sum-exp trick's parts.
+    """(m, e, s): m = max a, e = exp(a − m) and s = Σ e along `axis`, the log-sum-exp trick's parts.
 
     Every exponent is ≤ 0, so nothing overflows, and s ≥ 1 (the largest term is exp(0)), so log s is finite.
+    m and s keep the reduced axis; for one example (a 1-D a) they are scalars, the same numbers
+    computed without that bookkeeping (the per-example training loop calls this once a step).
     """
+    if a.ndim == 1 and axis in (-1, 0):
+        m = a.max()
+        e = np.exp(a - m)
+        return m, e, e.sum()
     m = a.max(axis=axis, keepdims=True)
     e = np.exp(a - m)
     return m, e, e.sum(axis=axis, keepdims=True)
@@ -126,8 +132,7 @@ def softmax_cross_entropy_with_probs(a, labels, operation="softmax cross-entropy
     if a.ndim == 1:
         label = check_label(operation, labels, a.shape[0])
         m, e, s = _shifted_exp(a)
-        s = float(s[0])
-        return math.log(s) + float(m[0]) - float(a[label]), e / s, label
+        return math.log(s) + float(m) - float(a[label]), e / s, label
     labels = check_labels(operation, labels, a.shape)
     if a.shape[0] == 0:
         raise ValueError(f"{operation}: the batch is empty (scores of shape {a.shape}); the mean loss over no "

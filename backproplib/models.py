@@ -102,13 +102,6 @@ class _Folded:
     def shapes(self, n_in, n_out):
         return {self.weight: (n_in + 1,) if n_out is None else (n_out, n_in + 1)}
 
-    def forward(self, h, p):
-        return linear_forward(h, p[self.weight])                      # a_j = Σ_i W_ji h_i, h_0 = 1
-
-    def backward(self, g_a, cache, need_g_h):
-        g_h, g_w = linear_backward(g_a, cache, need_g_h)             # dJ/dW_ji = dJ/da_j h_i
-        return g_h, (g_w,)
-
     def engine(self, h, V, has_one):
         W = V[self.weight]
         return h @ W.T if has_one else h @ W[..., 1:].T + W[..., 0]
@@ -125,13 +118,6 @@ class _Affine:
     def shapes(self, n_in, n_out):
         return {self.weight: (n_in,) if n_out is None else (n_in, n_out),
                 self.bias: () if n_out is None else (n_out,)}
-
-    def forward(self, h, p):
-        return affine_forward(h, p[self.weight], p[self.bias])         # a = wᵀ h + bias
-
-    def backward(self, g_a, cache, need_g_h):
-        g_h, g_w, g_bias = affine_backward(g_a, cache, need_g_h)
-        return g_h, (g_w, g_bias)
 
     def engine(self, h, V, has_one):
         return h @ V[self.weight] + V[self.bias]
@@ -251,6 +237,8 @@ class MLP:
         self.activation = act
         self.depth = L
         self.layers = _layers(L)
+        self._hidden_layers = self.layers[:-1]
+        self._z0 = self.layers[-1].folded and L > 0      # hidden z gets z_0 = 1 (L = 1, Case 2)
         self.Record = record_type(L)
         self.size_names = getattr(type(self), "size_names", None) or ("M", *(f"H{l}" for l in range(1, L + 1)))
         self.sizes = dict(zip(self.size_names, sizes[:-1]))
@@ -341,16 +329,23 @@ class MLP:
 
         The record's ``caches`` keeps each module's cache, input to output, for `backward_prepared`.
         """
-        p, act, layers = self.params, self.activation, self.layers
+        p, act_forward = self.params, self.activation.forward
         values, caches = [x], []
         h = x
-        for l in range(self.depth):
-            a, linear_cache = layers[l].forward(h, p)
-            z, act_cache = act.forward(a)                             # z = act(a), elementwise
-            h = prepend_one(z) if layers[l + 1].folded else z         # z_0 = 1 where the next row folds it
+        for layer in self._hidden_layers:
+            if layer.folded:
+                a, linear_cache = linear_forward(h, p[layer.weight])     # a_j = Σ_i α_ji x_i (x_0 = 1)
+            else:
+                a, linear_cache = affine_forward(h, p[layer.weight], p[layer.bias])   # a = αᵀ z + b
+            z, act_cache = act_forward(a)                                # z = act(a), elementwise
+            h = prepend_one(z) if self._z0 else z                        # z_0 = 1 where β folds it
             values += (a, h)
             caches += (linear_cache, act_cache)
-        scores, linear_cache = layers[-1].forward(h, p)
+        out = self.layers[-1]
+        if out.folded:
+            scores, linear_cache = linear_forward(h, p[out.weight])
+        else:
+            scores, linear_cache = affine_forward(h, p[out.weight], p[out.bias])
         caches.append(linear_cache)
         if y is None:
             o = self.Record(*values, scores, self._output.probabilities(scores), None)
@@ -367,17 +362,24 @@ class MLP:
         comes out already multiplied by the learning rate (sgd uses this).  It
         runs on the caches of the record o, output row first.
         """
-        caches, layers, act = o.caches, self.layers, self.activation
-        g = self._output.loss_backward(g_J, (o.y_hat, y))            # dJ/db = ŷ − y* (/ N for a batch)
-        grads = []
-        for l in range(self.depth, -1, -1):
-            g_h, g_params = layers[l].backward(g, caches[2 * l], l > 0)
-            grads.append(g_params)
+        caches, act_backward = o.caches, self.activation.backward
+        g = self._output.loss_backward(g_J, (o.y_hat, y))               # dJ/db = ŷ − y* (/ N for a batch)
+        grads = []                                                       # filled output first, then reversed
+        l = self.depth
+        for layer in reversed(self.layers):
+            if layer.folded:
+                g_h, g_w = linear_backward(g, caches[2 * l], l > 0)       # dJ/dα_ji = dJ/da_j z_i
+                grads.append(g_w)
+                if l:
+                    g_h = g_h[..., 1:]                                   # z_0 = 1 is a constant
+            else:
+                g_h, g_w, g_bias = affine_backward(g, caches[2 * l], l > 0)
+                grads += (g_bias, g_w)
             if l:
-                if layers[l].folded:
-                    g_h = g_h[..., 1:]                                # z_0 = 1 is a constant
-                g = act.backward(g_h, caches[2 * l - 1])              # dJ/da = dJ/dz · act′(a)
-        return tuple(g for g_params in reversed(grads) for g in g_params)
+                g = act_backward(g_h, caches[2 * l - 1])                 # dJ/da = dJ/dz · act′(a)
+            l -= 1
+        grads.reverse()
+        return tuple(grads)
 
     def decide(self, y_hat):
         """Predicted labels from ŷ: 1 where ŷ ≥ 0.5 (binary), else the most probable class."""

@@ -71,24 +71,33 @@ def affine_forward(x, w, bias):
     """a = wᵀ x + bias, the layer of the 2-hidden-layer slide (z⁽¹⁾ = σ((α⁽¹⁾)ᵀ x + b⁽¹⁾)).
 
     w: (in, out) or (in,) for one output; bias: (out,) or ().  This is the
-    Linear row with α = wᵀ and the bias kept apart instead of folded as x_0 = 1.
-    The cache is (x, w).
+    Linear row with α = wᵀ and the bias kept apart instead of folded as x_0 = 1:
+    for a batch, a = x w + bias.  The cache is (x, w).
     """
     if np.shape(bias) != w.shape[1:]:
         raise ValueError(f"affine_forward: bias of shape {np.shape(bias)} does not fit w of shape {w.shape} "
                          f"(needs shape {w.shape[1:]})")
-    a, _ = linear_forward(x, w.T)
-    return a + bias, (x, w)
+    try:
+        return x @ w + bias, (x, w)
+    except ValueError:
+        raise ValueError(f"affine_forward: x of shape {np.shape(x)} does not fit w of shape {w.shape} "
+                         "(a = wᵀ x + bias needs x's last axis to match w's first)") from None
 
 
 def affine_backward(g_a, cache, need_g_x=True):
     """dJ/dw = x (dJ/da)ᵀ, dJ/dbias = dJ/da (summed over a batch), dJ/dx = w dJ/da.
 
+    The Linear row's backward (`linear_backward`) with α = wᵀ.
     Returns (g_x, g_w, g_bias); g_x is None if not `need_g_x`.
     """
     x, w = cache
-    g_x, g_w_t = linear_backward(g_a, (x, w.T), need_g_x)
-    return g_x, g_w_t.T, np.asarray(g_a.sum(axis=0) if x.ndim == 2 else g_a)
+    if x.ndim == 1:
+        g_w, g_bias = np.multiply.outer(x, g_a), np.asarray(g_a)
+    else:
+        g_w, g_bias = (g_a.T @ x).T, np.asarray(g_a.sum(axis=0))
+    if not need_g_x:
+        return None, g_w, g_bias
+    return (g_a @ w.T if w.ndim == 2 else np.multiply.outer(g_a, w)), g_w, g_bias
 
 
 def sigmoid_forward(a):
