@@ -317,6 +317,8 @@ def _binary(op, a, b):
 
 def _check_broadcast(operation, sa, sb):
     """(N, H) + (H,) is a bias and fine; (3,) + (3, 1) silently making (3, 3) is an error."""
+    if sa == sb or not sb or (len(sb) <= len(sa) and sa[len(sa) - len(sb):] == sb) or not sa:
+        return                          # the common cases, decided without numpy: the result has shape sa (or sb)
     try:
         out = np.broadcast_shapes(sa, sb)
     except ValueError:
@@ -880,8 +882,9 @@ def _check_leaf(u):
 def _fitted(c, v):
     """The contribution c summed back to v's shape if broadcasting stretched v
     (and made a Python float again where v holds a float)."""
-    if type(v.value) is float or np.shape(c) != np.shape(v.value):
-        return _fit(c, np.shape(v.value))
+    value = v.value
+    if type(value) is float or type(c) is not np.ndarray or c.shape != value.shape:
+        return _fit(c, np.shape(value))
     return c
 
 

@@ -433,7 +433,10 @@ class MLP:
 
     def engine_loss(self, X, y):
         """(J, {name: Var}): the same J built from engine operations; J.backward() fills each Var's .grad."""
-        x, y = self.prepare(X, y, f"{type(self).__name__}.engine_loss")
+        return self.engine_loss_prepared(*self.prepare(X, y, f"{type(self).__name__}.engine_loss"))
+
+    def engine_loss_prepared(self, x, y):
+        """`engine_loss` on input from `prepare` (checked once there, as for forward_prepared): for loops."""
         V = {n: bp.Var(p, name=n) for n, p in self.params.items()}
         h, has_one = x, self._folds_x0
         for l in range(self.depth):
