@@ -255,8 +255,8 @@ class MLP:
             w = p[layer.weight]
             last = layer is layers[-1]
             if w.ndim != 2 and not (last and w.ndim == 1):
-                raise ValueError(f"{name}: {layer.weight} must be a 2-D array{' (or 1-D, binary output)' if last else ''}, "
-                                 f"got shape {w.shape}")
+                binary = " (or 1-D, for the binary output)" if last else ""
+                raise ValueError(f"{name}: {layer.weight} must be a 2-D array{binary}, got shape {w.shape}")
             if layer.folded and w.shape[-1] < 2:
                 raise ValueError(f"{name}: {layer.weight} must have at least 2 columns (column 0 multiplies "
                                  f"the constant 1), got shape {w.shape}")
