@@ -364,8 +364,9 @@ def library_step(model, x, y, lr):
 
 
 def engine_step(model, x, y, lr):
-    """The same step with the gradient from the engine's reverse mode (model.engine_loss)."""
-    J, V = model.engine_loss(x, y)
+    """The same step on prepared (x, y) with the gradient from the engine's reverse mode
+    (`model.engine_loss_prepared`: the graph of J built from Vars, then backward)."""
+    J, V = model.engine_loss_prepared(x, y)
     J.backward()
     for name, v in V.items():
         model.params[name] -= lr * v.grad
@@ -390,7 +391,7 @@ def section_networks(settings, use_torch):
     hand.step(X, y, lr)
     for n in model.param_names:
         agree(model.params[n], hand.p[n], f"2-16-16-1 {n} after one step")
-    contenders = [lambda: library_step(model, x_prep, y_prep, lr), lambda: engine_step(model, X, y, lr),
+    contenders = [lambda: library_step(model, x_prep, y_prep, lr), lambda: engine_step(model, x_prep, y_prep, lr),
                   lambda: hand.step(X, y, lr)]
     if torch:
         net = baselines.TorchTwoHidden(start)
@@ -405,7 +406,7 @@ def section_networks(settings, use_torch):
     t_torch = t_torch[0] if t_torch else None
     rows.append(_network_row("SGD step, 2-16-16-1 net, 100 points (hand-written backward)", 1e6, "µs",
                              t_ours, t_numpy_step, t_torch, ratios_numpy, ratios_torch))
-    rows.append(_network_row("the same step through the engine (autodiff, `engine_loss`)", 1e6, "µs",
+    rows.append(_network_row("the same step through the engine (autodiff, `engine_loss_prepared`)", 1e6, "µs",
                              t_engine, t_numpy_step, t_torch, None, None))
 
     # one epoch on the digits, per example (Algorithm 1) and in minibatches of 32
@@ -449,7 +450,7 @@ def section_networks(settings, use_torch):
                       baselines.NumpyMLP(start, L, activation).epoch(X, y, lr_depth)[0],
                       f"torch digits L = {L} {activation}")
                 contenders.append(lambda: net.epoch(Xt, yt, lr_depth))
-            t_ours, t_numpy, *t_torch = per_call(contenders, settings, repeat=None if settings.smoke else 3)
+            t_ours, t_numpy, *t_torch = per_call(contenders, settings)
             rows.append(_network_row(f"epoch of Algorithm 1, {L} hidden layer{'s' if L > 1 else ''} of 32 "
                                      f"{activation} units, K = 10, digits", 1e3, "ms", t_ours, t_numpy,
                                      t_torch[0] if t_torch else None, depth_ratios_numpy, depth_ratios_torch))
