@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PORT ?= 8866
 
-.PHONY: lab test unit exercises bench demo test-browser test-dist test-nbgrader test-lowest clean
+.PHONY: lab test unit exercises bench demo slides demo-slides test-browser test-dist test-nbgrader test-lowest clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -49,8 +49,21 @@ bench: $(VENV)/.test-deps $(VENV)/.bench-deps
 	$(BIN)/python benchmarks/run.py
 
 ## make demo: the lecture notebooks as Voilà apps (code hidden) on 127.0.0.1; open the address it prints
+## (PRESENT=1 for a projector: text ≥ 20 px, figures at 2× pixel density; PRESENT=high-contrast also)
 demo: $(VENV)/.demo-deps
-	PORT=$(DEMO_PORT) sh tests/browser/demo.sh
+	PORT=$(DEMO_PORT) PRESENT=$(PRESENT) sh tests/browser/demo.sh
+
+## make slides: an offline reveal.js deck of every lecture notebook, build/slides/NN_name.slides.html (code
+## hidden, math by MathJax 2; reveal.js, MathJax, require.js, jQuery and the widget renderer are fetched once
+## with `npm pack` into build/slides-cache/ and copied beside the decks: nothing is loaded from another host)
+slides: $(VENV)/.slides-deps
+	$(BIN)/python -m backproplib.slides build
+
+## make demo-slides: the lecture notebooks as reveal.js slides under Voilà, widgets live, on 127.0.0.1
+## (everything served locally; needs npm once, like make slides).  PRESENT=1 as for make demo.
+SLIDES_PORT ?= 8867
+demo-slides: $(VENV)/.demo-deps $(VENV)/.slides-deps
+	PORT=$(SLIDES_PORT) PRESENT=$(PRESENT) sh tests/browser/slides_demo.sh
 
 ## make test-browser: every notebook widget driven in headless Chromium (Voilà and JupyterLab)
 test-browser: $(VENV)/.test-deps $(VENV)/.browser-deps

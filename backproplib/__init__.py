@@ -31,5 +31,7 @@ from .data import (
     load_dataset, load_digits, load_csv, DataFileError,
 )
 from . import checks
+from .presentation import present
+from .reveal import reveal, show_figure
 
 __version__ = "0.1.0"

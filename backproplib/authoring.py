@@ -23,11 +23,47 @@ A cell tagged ``solution-only`` is left out of the exercise.  The job first exec
 solution in place and stops if any check in it does not print ✓; then the blank copy is executed
 and stored: its check cells print "not implemented yet", and nbval verifies it like any notebook.
 
-Live copies.  In each lecture notebook ``notebooks/NN_name.ipynb`` the code cells tagged
-``live`` (typed by the lecturer in class; no later cell may depend on them) are emptied, leaving
-a ``# LIVE`` prompt that says where the full cell is (``code cell N of ../NN_name.ipynb``) and the
-cell's leading comment lines; the copy is executed and stored in ``notebooks/live/``.  Notebooks
-without live cells get no copy.
+Live copies.  In each lecture notebook ``notebooks/NN_name.ipynb`` the code cells tagged ``live``
+(the code the lecturer derives and types in class) are emptied in its copy ``notebooks/live/NN_name.ipynb``.
+Blank n is marked twice: a markdown banner above it (tag ``live-banner``, id ``type-here-n``),
+
+    ✍ TYPE HERE n · <the cell's first leading comment line: what to write>
+    Type the next cell in class … The full cell is cell `<id>` (code cell N, section “<heading>”) of
+    [<notebook title>](../NN_name.ipynb).  Until it has run, the cells below that need `a`, `b` print
+    “⏸ Waiting for …” instead of running.
+
+and the blank itself, which keeps ``# ✍ TYPE HERE n · <title>``, where the full cell is, the names later
+cells need from it, and the cell's other leading comment lines.  So write each live cell's first line as
+a comment that names what it computes (``# Module backward (Case 2): dJ/dβ, dJ/dz, dJ/da, dJ/dα``).
+
+Later cells may depend on a blank.  `live_dependencies` reads every code cell with
+`backproplib.live.usage` (the names it reads before binding them, the names it binds, the names it
+changes in place); a name's value at a cell comes from the last cell above that binds it.  A later cell
+*waits* if it reads a name last bound by a blank, or by a cell that itself waits (transitively).  If any
+cell waits, a cell tagged ``live-wait`` right after the setup cell calls
+``backproplib.live.wait_for({"TYPE HERE n · …": [names]})``: in the kernel, a cell that reads one of
+those names while it is undefined prints "⏸ Waiting for dJ_dy from TYPE HERE 1 above (…). Type that cell
+and run it, then run the cells from there down to this one." and does nothing else; once the lecturer has
+run the typed cell, the names exist and the cells run normally (see backproplib.live).  The copy is
+executed and stored like any generated notebook, waiting messages included.  Notebooks without live cells
+get no copy.
+
+Refusal rule: a live cell is refused, naming the notebook, both cells (cell number and id) and the name,
+and nothing is written, when a later cell cannot do without it because
+
+* the later cell that would wait is tagged ``setup`` or ``check`` (it must run, not wait);
+* the later cell that would wait shows a widget (in the lecture notebook's stored outputs): the copy
+  would lack it;
+* a cell above the blank already binds the name the later cell needs (the blank rebinds it), so while
+  the blank is empty the later cell would silently run with the older value instead of waiting;
+* the blank (or a cell that waits for it) changes a name in place that it did not bind
+  (``x[i] = …``, ``x.a = …``) and a later cell reads that name: same silent difference;
+* the blank does not parse, or uses ``from … import *`` (its names cannot be listed);
+* the executed copy still fails (e.g. a name read through ``eval``, ``globals()`` or a magic's text, which
+  the analysis cannot see): the failing cell is named, and for a NameError also the blank that binds it.
+
+A change made by calling a method (``net.train()`` in a blank) cannot be seen; a live cell should not
+change objects that later cells use, only bind new names.
 
 Setup cells.  Every lecture notebook and solution (and so every exercise and live copy) starts,
 after its title, with a code cell tagged ``setup`` that does nothing where backproplib is
@@ -37,7 +73,9 @@ importable and otherwise pip-installs it (on Colab or a bare kernel) from
 cell from `setup_source()` and re-executes a notebook only when its cell changed.
 
 Safety.  Generation is all or nothing: every notebook is executed in memory first, and a failing
-cell (named: notebook, cell number and id) or a failing check writes nothing.  Each generated
+cell (named: notebook, cell number and id), a failing check or a refused live cell writes nothing.
+Then every new text is written in full to a temporary file beside its target, and only when all
+are written are they renamed over their targets (a failure while writing removes them all).  Each generated
 notebook records the hash of its own content (``metadata.backproplib.generated_sha256``); a file
 in ``exercises/`` or ``notebooks/live/`` is overwritten or removed only if that hash still matches,
 i.e. the generator wrote it and nobody changed it since.  Anything else — a filled-in exercise, a
@@ -56,14 +94,19 @@ import re
 import sys
 from pathlib import Path
 
-from .files import write_atomically
+from .files import _umask, write_atomically
+from .live import WAITING as WAITING_TEXT
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY, LIVE, SETUP = "solution-only", "live", "setup"
 CHECK = "check"        # a cell that checks an answer: graded by `backproplib grade` and nbgrader
 TIMING = "timing"      # a cell that measures this machine's clock: it runs, but its outputs are not stored
 MARKDOWN_STUB = "*Your answer here.*"
-LIVE_PROMPT = "# LIVE: type this cell in class."
+LIVE_LABEL = "TYPE HERE"         # blank n of a live copy is "TYPE HERE n · what to write"
+LIVE_PROMPT = "# ✍"              # a blank cell in a live copy starts "# ✍ TYPE HERE n · what to write"
+LIVE_BANNER = "live-banner"      # tag of the markdown banner above a blank
+LIVE_WAIT = "live-wait"          # id and tag of the cell that makes later cells wait (backproplib.live)
+
 RECORD = "generated_sha256"        # notebook metadata backproplib.generated_sha256: the generator wrote this
 
 
@@ -274,14 +317,39 @@ def exercise_from_solution(nb, source_name):
 
 # --------------------------------------------------------------------- live copies
 
-def live_prompt(source, where=""):
-    """What stays of a live cell: the LIVE prompt (saying `where` the full cell is) and its leading comments."""
+class LiveRefused(AuthoringError):
+    """A live cell that a later cell cannot do without (see the module docstring's refusal rule)."""
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _comment_lines(source):
+    """The cell's leading comment lines (a `#` in the first column), as written."""
     comments = []
     for line in source.split("\n"):
         if not line.startswith("#"):
             break
         comments.append(line)
-    return "\n".join([LIVE_PROMPT + (f" The full cell is {where}." if where else "")] + comments)
+    return comments
+
+
+def live_title(source):
+    """What to write, in words: the first leading comment line of a live cell without its `#`, or ''."""
+    comments = _comment_lines(source)
+    return comments[0].lstrip("#").strip() if comments else ""
+
+
+def live_prompt(source, label, where="", needed=()):
+    """What stays of a live cell: the TYPE HERE banner comment (its `label`, `where` the full cell is,
+    the names later cells need from it) and the cell's leading comment lines after its title."""
+    lines = [f"{LIVE_PROMPT} {label}"]
+    if where:
+        lines.append(f"# The full cell: {where}.")
+    if needed:
+        lines.append(f"# Later cells need from it: {', '.join(needed)}.")
+    comments = _comment_lines(source)
+    return "\n".join(lines + comments[1 if live_title(source) else 0:])
 
 
 def one_folder_down(markdown):
@@ -289,21 +357,188 @@ def one_folder_down(markdown):
     return re.sub(r"\]\((?![a-z][a-z0-9+.-]*:|/|#)", "](../", markdown)
 
 
+def _python(source, where):
+    """The `live.usage` of a code cell (IPython syntax translated first); None if it is not Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from .live import usage
+
+    try:
+        return usage(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+    except RecursionError:                                 # pathological nesting: treat as opaque
+        raise AuthoringError(f"{where}: the cell is too deeply nested to analyse") from None
+
+
+def _heading(cells, index):
+    """The last markdown heading above cell `index`, or ''."""
+    for cell in reversed(cells[:index]):
+        if cell.cell_type == "markdown":
+            headings = re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, flags=re.M)
+            if headings:
+                return headings[-1]
+    return ""
+
+
+def _describe(nb, index, number, name):
+    """'notebooks/05_x.ipynb code cell 8 (cell 8, id c07)': a cell, by every handle."""
+    return f"{name} code cell {number} (cell {index}, id {nb.cells[index].get('id')})"
+
+
+def live_dependencies(nb, source_name):
+    """The blanks of a lecture notebook and the later cells that wait for them, or LiveRefused.
+
+    Returns (blanks, waiting): blanks is [(cell index, label, [names later cells wait for because of it],
+    [those of them it binds itself])] in order,
+    waiting is {cell index of a later cell: [(name, label of the blank it waits for)]}.  Every cell's code
+    is read by `backproplib.live.usage`; a name's value at a later cell comes from the last cell above
+    that binds it, so a later cell *waits* when it reads a name whose last binder is a blank or a cell
+    that itself waits."""
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    number = {i: k + 1 for k, i in enumerate(code)}
+    blanks = [i for i in code if LIVE in _tags(nb.cells[i])]
+    label = {}
+    for k, i in enumerate(blanks, start=1):
+        title = live_title(nb.cells[i].source) or (f"the cell under “{_heading(nb.cells, i)}”"
+                                                   if _heading(nb.cells, i) else f"code cell {number[i]}")
+        label[i] = f"{LIVE_LABEL} {k} · {title}"
+    describe = lambda i: _describe(nb, i, number[i], source_name)            # noqa: E731
+
+    provider = {}            # name -> (cell that last bound it, blank it waits for or None, cell it shadows)
+    changed = {}             # name -> (cell that changed it in place while waiting/empty, its blank)
+    needed = {i: [] for i in blanks}
+    binds = {}
+    waiting = {}
+    for i in code:
+        cell = nb.cells[i]
+        where = describe(i)
+        use = _python(cell.source, where)
+        if i in blanks:
+            if use is None:
+                raise LiveRefused(f"{where}: a live cell must be Python that can be analysed (it does not "
+                                  "parse).  Nothing was written.")
+            if use.star_import:
+                raise LiveRefused(f"{where}: a live cell cannot use `from … import *` (the names it "
+                                  "defines cannot be listed, so later cells could not wait for them).  "
+                                  "Nothing was written.")
+            root, binder = i, i
+            binds[i] = use.binds
+        elif use is None:
+            continue
+        else:
+            waits = [(n, provider[n]) for n in use.loads if n in provider and provider[n][1] is not None]
+            altered = [(n, changed[n]) for n in use.loads if n in changed]
+            if altered:
+                n, (changer, blank) = altered[0]
+                raise LiveRefused(
+                    f"{where} reads `{n}`, which {describe(changer)} changes in place"
+                    + ("" if changer == blank else f" (it waits for {describe(blank)})")
+                    + f"; while {label[blank]} ({describe(blank)}) is empty the later cell would silently "
+                    f"use the unchanged `{n}`, and waiting cannot cover that.  Make the live cell bind a new "
+                    "name instead, or do not tag it `live`.  Nothing was written.")
+            if not waits:
+                for n in use.binds:
+                    provider[n] = (i, None, None)
+                    changed.pop(n, None)
+                continue
+            n, (binder_cell, blank, shadowed) = waits[0]
+            pair = f"{where} needs `{n}` from {label[blank]} ({describe(blank)})"
+            for tag in (SETUP, CHECK):
+                if tag in _tags(cell):
+                    raise LiveRefused(f"{pair}, but a cell tagged `{tag}` must run, not wait.  "
+                                      "Do not tag that live cell `live`.  Nothing was written.")
+            if any(WIDGET_VIEW in o.get("data", {}) for o in cell.get("outputs", [])):
+                raise LiveRefused(f"{pair}, but it shows a widget, which the live copy would then lack.  "
+                                  "Do not tag that live cell `live`.  Nothing was written.")
+            for n, (_, blank_n, shadowed) in waits:
+                if shadowed is not None:
+                    raise LiveRefused(
+                        f"{where} needs `{n}` from {label[blank_n]} ({describe(blank_n)}), but "
+                        f"{describe(shadowed)} binds `{n}` before it, so while the live cell is empty the "
+                        f"later cell would silently use that older `{n}` instead of waiting.  Give the live "
+                        "cell's result a new name, or do not tag it `live`.  Nothing was written.")
+            waiting[i] = [(n, label[blank_n]) for n, (_, blank_n, _) in waits]
+            for n, (_, blank_n, _) in waits:
+                if n not in needed[blank_n]:
+                    needed[blank_n].append(n)
+            root, binder = waits[0][1][1], i
+        for n in use.binds:
+            before = provider.get(n)
+            shadowed = None if before is None else (before[0] if before[1] is None else before[2])
+            provider[n] = (binder, root, shadowed)
+        for n in use.mutates:
+            changed[n] = (binder, root)
+    return [(i, label[i], needed[i], [n for n in needed[i] if n in binds[i]]) for i in blanks], waiting
+
+
+def _new_id(nb, wanted):
+    """`wanted`, or `wanted-2`, … : a cell id that `nb` does not use yet."""
+    taken = {c.get("id") for c in nb.cells}
+    candidate, k = wanted, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{wanted}-{k}"
+    return candidate
+
+
+def waiting_cell_source(blanks):
+    """The cell that makes later cells wait for the blanks (see backproplib.live)."""
+    entries = [f"    {label!r}: {names!r}," for _, label, names, _ in blanks if names]
+    return "\n".join(["# Live copy: a cell that needs a TYPE HERE cell says it is waiting for it, until you have typed "
+                      "and run that cell.", "import backproplib.live", "backproplib.live.wait_for({",
+                      *entries, "})"])
+
+
+def live_banner(label, where, needed):
+    """The markdown cell above a blank: what to type, where the full cell is, who waits for it."""
+    head, _, title = label.partition(" · ")
+    text = [f"> **✍ {head} · {title}**" if title else f"> **✍ {head}**", ">",
+            f"> Type the next cell in class: it is empty in this copy. The full cell is {where}."]
+    if needed:
+        text.append(f"> Until it has run, the cells below that need {', '.join(f'`{n}`' for n in needed)} "
+                    f"print “{WAITING_TEXT} …” instead of running.")
+    return "\n".join(text)
+
+
 def live_from_lecture(nb, source_name):
     """The unexecuted live-coding copy of a lecture notebook, or None if it has no live cells.
-    It lives one folder down from its source, so relative links gain a `../`."""
-    cells, emptied, number = [], 0, 0
-    for cell in nb.cells:
+    It lives one folder down from its source, so relative links gain a `../`; each blank gets a
+    TYPE HERE banner, and later cells that need it wait for it (see the module docstring)."""
+    import nbformat
+
+    if not any(c.cell_type == "code" and LIVE in _tags(c) for c in nb.cells):
+        return None
+    blanks, _ = live_dependencies(nb, source_name)
+    info = {i: (label, direct) for i, label, _, direct in blanks}
+    name = Path(source_name).name
+    title = next((re.sub(r"^#+\s*", "", c.source.split("\n")[0]) for c in nb.cells
+                  if c.cell_type == "markdown" and c.source.startswith("#")), name)
+    cells, number, k = [], 0, 0
+    for i, cell in enumerate(nb.cells):
         cell = _blank(cell)
         if cell.cell_type == "markdown":
             cell.source = one_folder_down(cell.source)
         elif cell.cell_type == "code":
             number += 1
-            if LIVE in _tags(cell):
-                cell.source = live_prompt(cell.source, f"code cell {number} of ../{Path(source_name).name}")
-                emptied += 1
+            if i in info:
+                label, needed = info[i]
+                k += 1
+                section = _heading(nb.cells, i)
+                in_words = (f"cell `{cell.get('id')}` (code cell {number}"
+                            + (f", section “{section}”" if section else "") + ")")
+                cells.append(nbformat.v4.new_markdown_cell(
+                    live_banner(label, f"{in_words} of [{title}](../{name})", needed),
+                    id=_new_id(nb, f"type-here-{k}"), metadata={"tags": [LIVE_BANNER]}))
+                cell.source = live_prompt(cell.source, label, f"cell id {cell.get('id')} (code cell {number}) of "
+                                                              f"../{name}", needed)
         cells.append(cell)
-    return _derived(nb, cells, source_name, "live") if emptied else None
+    if any(names for _, _, names, _ in blanks):
+        setup = next((k + 1 for k, c in enumerate(cells) if SETUP in _tags(c)),
+                     next(k for k, c in enumerate(cells) if c.cell_type == "code"))
+        cells.insert(setup, nbformat.v4.new_code_cell(waiting_cell_source(blanks), id=_new_id(nb, LIVE_WAIT),
+                                                      metadata={"tags": [LIVE_WAIT]}))
+    return _derived(nb, cells, source_name, "live")
 
 
 # --------------------------------------------------------------------- setup cells
@@ -470,7 +705,10 @@ def stale(job, root):
 
     if job == SETUP:
         return [f"{path.relative_to(root)}: its setup cell is missing or out of date" for path in setup_plan(root)]
-    plan = planned(job, root)
+    try:
+        plan = planned(job, root)
+    except AuthoringError as err:                # e.g. a live cell that later cells cannot do without
+        return [str(err).replace("  Nothing was written.", "")]
     target_dir = root / JOBS[job][2]
     problems = [f"{p.relative_to(root)}: left over (no source produces it)"
                 for p in sorted(target_dir.glob("*.ipynb")) if p not in plan]
@@ -517,13 +755,43 @@ def _run(nb, path, root):
             f"code cell {code.index(failed) + 1} (cell {failed}, id {nb.cells[failed].get('id')})"
         error = next((f"{o.ename}: {o.evalue}" for o in nb.cells[failed].outputs if o.output_type == "error"),
                      str(err).strip().splitlines()[-1]) if failed is not None else str(err).strip().splitlines()[-1]
-        raise AuthoringError(f"{path.relative_to(root)}: {where} failed: {error}; nothing was written") from None
+        blame = _live_blame(nb, failed, error, root) if failed is not None else ""
+        raise AuthoringError(f"{path.relative_to(root)}: {where} failed: {error}{blame}; nothing was written") from None
+
+
+def _live_blame(nb, failed, error, root):
+    """For a live copy whose cell `failed` raised NameError for a name a blank binds: which blank, in words."""
+    import nbformat
+
+    origin = nb.metadata.get("backproplib", {})
+    match = re.match(r"NameError: name '(\w+)' is not defined", error)
+    if not match or not origin.get("regenerate_with", "").endswith(" live"):
+        return ""
+    source_name = origin["generated_from"]
+    try:
+        lecture = nbformat.read(Path(root) / source_name, as_version=4)
+    except OSError:
+        return ""
+    code = [i for i, c in enumerate(lecture.cells) if c.cell_type == "code"]
+    blanks = [i for i in code if LIVE in _tags(lecture.cells[i])]
+    failed_id = nb.cells[failed].get("id")
+    later = next((i for i in code if lecture.cells[i].get("id") == failed_id), len(lecture.cells))
+    for k, i in reversed(list(enumerate(blanks, start=1))):
+        use = _python(lecture.cells[i].source, source_name)
+        if i < later and use is not None and match.group(1) in use.binds:
+            return (f": it needs `{match.group(1)}` from {LIVE_LABEL} {k} "
+                    f"({_describe(lecture, i, code.index(i) + 1, source_name)}), which is empty in the live "
+                    "copy, and the waiting could not see that need (a name read through eval, globals() or a "
+                    "magic's text); do not tag that cell `live`, or read the name directly")
+    return ""
 
 
 def build(jobs, root, log=print):
     """Everything `jobs` would write, computed in memory: ({path: executed notebook}, [paths to remove],
     {path: notebook the generator would write, for generated targets}).  Writes nothing."""
     sources, targets, removals = {}, {}, []
+    for job in (job for job in JOBS if job in jobs and not JOBS[job][4]):
+        planned(job, root)          # a refused live blank stops here, before any notebook is executed
     if SETUP in jobs:
         for path, nb in setup_plan(root).items():
             log(f"executing {path.relative_to(root)} (its setup cell changed)")
@@ -581,17 +849,42 @@ def generate(jobs, root, log=print, force=False):
                 "Nothing was written.  Move them elsewhere (students: to my-work/) and run again, or run again "
                 "with --force, which first copies them to build/authoring-backup/.")
         log(f"--force: copied these to {_backup(in_the_way, root).relative_to(root)}/ first:\n  {names}")
-    written = []
+    changes = {}
     for path, nb in {**sources, **targets}.items():
         text = _notebook_text(nb)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            log(f"writing {path.relative_to(root)}")
-            write_atomically(path, text)
-            written.append(path)
+            changes[path] = text
+    _commit(changes, removals, root, log)
+    return list(changes)
+
+
+def _commit(changes, removals, root, log):
+    """Write every {path: text} of `changes` and remove `removals`, as nearly all at once as a file system
+    allows: each new text is first written in full to a temporary file beside its target (a failure
+    there removes them all and changes nothing), then each is renamed over its target."""
+    import os
+    import tempfile
+
+    staged = []
+    try:
+        for path, text in changes.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        log(f"writing {path.relative_to(root)}")
+        os.replace(tmp, path)
     for path in removals:
         log(f"removing {path.relative_to(root)} (its source is gone)")
         path.unlink()
-    return written
 
 
 def main(argv=None):

@@ -2,7 +2,7 @@
 
 ``ThetaSliders``   logistic regression (Case 1): one slider per θ_j redraws the
                    decision boundary θᵀx = 0 and the loss; Train runs SGD from
-                   the sliders' θ and the sliders follow it.
+                   the current θ and the sliders show the trained θ.
 ``TrainingPanel``  a 1- or 2-hidden-layer network: data set, hidden units,
                    learning rate γ, epochs and a Train button; the loss curves
                    and the boundary are redrawn as it learns, with progress.
@@ -11,51 +11,38 @@ Both are ordinary objects that code can drive exactly as a hand on the mouse
 would: ``panel.hidden_units.value = 8; panel.train(); panel.history``.  The
 final numbers are in ``panel.summary`` (plain text, fixed format), also shown
 under the figure.  Training is `training.sgd` (Algorithm 1) itself, called with
-a per-epoch callback that redraws; no second training loop lives here.
+a per-epoch callback that redraws; no second training loop lives here.  Each
+panel opens in the start state its constructor describes (untrained), and
+``reset()`` or its Reset button returns to it; any change that makes the last
+run's curve stale (data set, network, initial weights, θ, γ, epochs) clears
+it, and the status line says "not trained yet".
 
-The figure is a matplotlib ``Figure`` outside pyplot, rendered to PNG into an
-``ipywidgets.Image``; updates reuse its artists.  Works in Jupyter, Voilà and
-headless tests alike.
+The figure and the status line are a `figure_view.FigureView`.
 
-A browser rounds a float slider's value to the slider's step and sends the
-rounded value back as if a person had moved it.  So γ and the initial weight
-range are chosen from a list (`choice_slider`: the browser only moves an index,
-the values stay exact), and the θ sliders, which Train sets to values off their
-grid, tell such an echo from a person's move (`ThetaSliders._on_slider`).
+A browser rounds a float slider's value to the slider's step and may send it
+back.  So γ and the initial weight range are chosen from a list
+(`choice_slider`: the browser only moves an index, the values stay exact), and
+the θ sliders only ever show values on their grid, at most once per action,
+keeping the exact θ in the model (see `ThetaSliders`).
 """
-import html
-import io
 import math
 import time
 
-import IPython.display
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
 
 from . import data, models, training
+from .figure_view import FigureView
 from .plots import BoundaryView, LossCurves
+from .presentation import WIDGET_CLASS
 
 __all__ = ["ThetaSliders", "TrainingPanel", "PANEL_DATASETS", "LEARNING_RATES", "INIT_SCALES", "choice_slider"]
 
 PANEL_DATASETS = ("xor", "moons", "spirals")
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 INIT_SCALES = tuple(k / 10 for k in range(21))          # 0.0, 0.1, …, 2.0
-DPI = 80
 MAX_REDRAWS = 40          # a long run is redrawn every k epochs, about this many times in all
-
-
-def _png(rgba):
-    """PNG bytes of an RGBA pixel array, in a 256-colour palette: about 4× smaller than full
-    colour for these smooth backgrounds, and quicker to encode (a few ms)."""
-    picture = PIL.Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
-    picture = picture.quantize(256, method=PIL.Image.Quantize.FASTOCTREE, dither=PIL.Image.Dither.NONE)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+NOT_TRAINED = "not trained yet: press Train"
 
 
 def choice_slider(choices, value, description):
@@ -72,89 +59,83 @@ def choice_slider(choices, value, description):
 
 
 class _LivePanel:
-    """What both panels share: a boundary + loss-curve figure in an Image, progress, status, Train."""
+    """What both panels share: a boundary + loss-curve figure, progress, status line, Train and Reset.
 
-    def __init__(self, controls, learning_rate, epochs):
-        self.figure = Figure(figsize=(9.0, 3.5), dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self._background = None
-        self._stale = set()
-        self.boundary_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=(1.0, 1.15))
-        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
-        # Each axes owns a column of pixels, split a quarter of the way across the gap between them:
-        # room for the boundary's last x tick label on the left, for the loss axis' labels on the right.
-        left, right = self.boundary_ax.get_position().x1, self.loss_ax.get_position().x0
-        split = round((left + (right - left) / 4) * self.figure.bbox.width)
-        self._columns = {self.boundary_ax: slice(0, split), self.loss_ax: slice(split, None)}
+    Subclasses call `_changed` on every control that makes the last run stale.
+    """
+
+    def __init__(self, controls, learning_rate, epochs, description):
+        self.view = view = FigureView(9.0, 3.5, ncols=2, width_ratios=(1.0, 1.15), description=description)
+        self.figure, self.image, self.status = view.figure, view.image, view.readout
+        self.boundary_ax, self.loss_ax = view.axes
+        self.start_learning_rate, self.start_epochs = float(learning_rate), int(epochs)
         self.learning_rate = choice_slider(LEARNING_RATES, learning_rate, "γ")
         self.epochs = widgets.IntSlider(value=epochs, min=1, max=200, description="epochs")
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
+        self.reset_button = widgets.Button(description="Reset", icon="undo", tooltip="back to the start state")
         self.progress = widgets.IntProgress(value=0, min=0, max=epochs, description="epoch 0",
                                             layout=widgets.Layout(width="300px"))
-        self.image = widgets.Image(format="png")
-        self.status = widgets.HTML()
         self.train_button.on_click(self._on_click)
+        self.reset_button.on_click(lambda _: self.reset())
         self.widget = widgets.VBox([*controls, widgets.HBox([self.learning_rate, self.epochs]),
-                                    widgets.HBox([self.train_button, self.progress]),
-                                    self.image, self.status])
+                                    widgets.HBox([self.train_button, self.reset_button, self.progress]),
+                                    *view.parts])
+        self.widget.add_class(WIDGET_CLASS)
         self.history = None
         self.summary = ""
         self.seconds_per_epoch = None
-        self.loss_curves = LossCurves(self.loss_ax, epochs)
-        self.loss_ax.legend(loc="upper right", fontsize=9)
-        self.loss_ax.set_title("mean cross-entropy J per epoch", fontsize=10)
+        self._holding = False           # True while the panel sets several controls itself
+        self.loss_curves = LossCurves(self.loss_ax, epochs, style=view.style)
+        self.loss_ax.legend(loc="upper right", fontsize=view.style.font_size - 1)
+        self.loss_ax.set_title("mean cross-entropy J per epoch", fontsize=view.style.title_size)
+        pad = view.style.font_size / 10.0
+        view.lay_out(left=0.07 * pad, right=0.98, bottom=0.15 * pad, top=1 - 0.1 * pad, wspace=0.35)
+        for control in (self.learning_rate, self.epochs):
+            control.observe(self._changed, names="value")
 
     # ----------------------------------------------------------------- display
     def render(self):
-        """Show the figure as PNG in the widget.
+        """Show the figure: boundary, points, its title and the curves drawn over the cached axes."""
+        self.view.render([*self.boundary.artists(), self.boundary_ax.title, *self.loss_curves.artists()])
 
-        The axes, ticks and labels are drawn once and cached; an update redraws
-        only the artists that change (background, boundary, points, curves,
-        titles) over that cache.  Axes whose limits changed (in `_stale`) have
-        their column of the cache redrawn first; the first call draws it all.
-        The cache never holds a changing artist: they are marked `animated`, and
-        the background image is also hidden while the cache is drawn, because
-        before matplotlib 3.11 an axes draws an animated image all the same (the
-        old picture then showed through the semi-transparent new one).
-        """
-        moving = [*self.boundary.artists(), self.boundary_ax.title,
-                  *self.loss_curves.artists(), self.loss_ax.title]
-        for artist in moving:
-            artist.set_animated(True)
-        if self._background is None or self._stale:
-            images = [artist for artist in moving if isinstance(artist, AxesImage)]
-            shown = [image.get_visible() for image in images]
-            for image in images:
-                image.set_visible(False)
-            try:
-                if self._background is None:
-                    self.canvas.draw()
-                else:
-                    self.canvas.restore_region(self._background)
-                    for ax in self._stale:
-                        pixels = np.asarray(self.canvas.buffer_rgba())
-                        pixels[:, self._columns[ax]] = np.round(255 * np.array(self.figure.get_facecolor()))
-                        self.figure.draw_artist(ax)             # frame, ticks, labels, legend
-            finally:
-                for image, visible in zip(images, shown):
-                    image.set_visible(visible)
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._stale.clear()
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in moving:
-            self.figure.draw_artist(artist)
-        self.image.value = _png(np.asarray(self.canvas.buffer_rgba()))
-
-    def snapshot(self):
-        """The figure as it is now, as a static image for notebook output."""
-        return IPython.display.Image(data=bytes(self.image.value), format="png")
+    @property
+    def status_text(self):
+        """The status line as plain text."""
+        return self.view.text
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self.view.mimebundle(self.widget, type(self).__name__, **kwargs)
 
-    def _set_status(self, text):
-        self.status.value = f'<pre style="margin:0; font-size:13px">{html.escape(text)}</pre>'
+    def _changed(self, _change=None):
+        """A control changed: unless the panel set it itself, the last run no longer applies."""
+        if not self._holding:
+            self._forget_run()
+            self._redraw()
+
+    def _forget_run(self):
+        """Drop the last run: no history, summary or progress, empty curves over the planned epochs."""
+        self.history, self.summary, self.seconds_per_epoch = None, "", None
+        self.progress.max, self.progress.value, self.progress.description = self.epochs.value, 0, "epoch 0"
+        self.loss_curves.reset(self.epochs.value)
+        self._show_status()
+
+    def _set_controls(self, values):
+        """Set controls {widget: value} as one change, without a redraw per control."""
+        self._holding = True
+        try:
+            for control, value in values.items():
+                control.value = value
+        finally:
+            self._holding = False
+
+    def reset(self):
+        """Back to the start state (the constructor's arguments), untrained."""
+        self._set_controls({self.learning_rate: self.start_learning_rate, self.epochs: self.start_epochs,
+                            **self._start_controls()})
+        self._restart()
+        self._forget_run()
+        self.view.start_over()
+        self._redraw()
 
     # ----------------------------------------------------------------- training
     def _on_click(self, _button):
@@ -162,15 +143,14 @@ class _LivePanel:
         try:
             self.train()
         except ValueError as err:
-            self._set_status(f"training stopped: {err}")
+            self.view.show_text(f"training stopped: {err}")
 
     def _run_sgd(self, model, split):
         """Algorithm 1 (`training.sgd`) on `split`, redrawing the figure every k epochs."""
         epochs, lr = self.epochs.value, self.learning_rate.value
         every = max(1, math.ceil(epochs / MAX_REDRAWS))
-        self.loss_curves.reset(epochs)
-        self._stale.add(self.loss_ax)           # new x-range: its axis is redrawn at the first epoch
-        self.progress.max, self.progress.value = epochs, 0
+        self._forget_run()
+        self.view.show_text(f"training: {epochs} epochs, γ = {lr:g}")
         drawing = 0.0
 
         def on_epoch(epoch, history):
@@ -182,13 +162,16 @@ class _LivePanel:
                 self._show_epoch(model, history)
             drawing += time.perf_counter() - start
 
-        self.train_button.disabled = True
+        self.train_button.disabled = self.reset_button.disabled = True
         start = time.perf_counter()
         try:
             history = training.sgd(model, split.X_train, split.y_train, split.X_test, split.y_test,
                                    epochs=epochs, lr=lr, callback=on_epoch)
+        except ValueError:
+            self._forget_run()
+            raise
         finally:
-            self.train_button.disabled = False
+            self.train_button.disabled = self.reset_button.disabled = False
         self.seconds_per_epoch = (time.perf_counter() - start - drawing) / epochs
         self.history = history
         last = history[-1]
@@ -196,13 +179,11 @@ class _LivePanel:
                         f"train J = {last['train_cross_entropy']:.4f}  "
                         f"test J = {last['test_cross_entropy']:.4f}  "
                         f"train error = {last['train_error']:.3f}  test error = {last['test_error']:.3f}")
-        self._set_status(self.summary)
         return history
 
     def _show_epoch(self, model, history):
-        """Redraw loss curves and boundary after an epoch (subclasses add their readouts)."""
-        if self.loss_curves.update(history):
-            self._stale.add(self.loss_ax)
+        """Redraw loss curves and boundary after an epoch (subclasses set the boundary's title first)."""
+        self.loss_curves.update(history)
         self.boundary.update(model.predict_proba(self.boundary.grid.points))
         self.render()
 
@@ -213,75 +194,109 @@ class ThetaSliders(_LivePanel):
     Moving a slider (or `set_theta`) redraws p(y = 1 | x) and the boundary
     θᵀx = 0 over the training points and stores in `result` the mean
     cross-entropy J, its gradient ∇_θ J and the training error, shown in the
-    first line of `status`.  `train()` runs Algorithm 1 from the current θ with
-    the chosen γ and epochs; the sliders, boundary and loss curve follow it epoch
-    by epoch, and its `summary` stays in the second line until the next run.
+    first line of the status.  `train()` runs Algorithm 1 from the current θ with
+    the chosen γ and epochs, redrawing the boundary and the loss curve epoch by
+    epoch; then the sliders show the trained θ and its `summary` is the second
+    line, until θ, γ or the epochs change.
+
+    Start state: θ = `theta`, γ = `learning_rate`, `epochs`, sliders over ±`limit`, untrained.
+
+    The exact θ lives in the model; a slider shows θ_j rounded to its step (so a
+    browser has nothing to round and send back), set once per action.  A slider
+    value that differs from the one shown by more than float noise is a
+    person's move and sets that θ_j alone; anything else (a browser's echo of
+    the value shown) leaves the exact θ as it is.
     """
+
+    STEP = 0.05
 
     def __init__(self, split, theta=(0.0, 1.0, 0.0), limit=6.0, learning_rate=0.1, epochs=20):
         self.split = split
+        self.limit = float(limit)
+        self.start_theta = self._checked(theta, "ThetaSliders")
         self.model = models.LogisticRegression(2)
         self.sliders = tuple(
-            widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.05, description=label,
+            widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=self.STEP, description=label,
                                 continuous_update=True, readout_format=".2f")
             for label in ("θ₀ (bias)", "θ₁", "θ₂"))
-        super().__init__([widgets.HBox(list(self.sliders))], learning_rate, epochs)
-        self.boundary = BoundaryView(self.boundary_ax, split.X_train, split.y_train)
+        super().__init__([widgets.HBox(list(self.sliders))], learning_rate, epochs, description=(
+            "left: the training points (blue y* = 0, orange y* = 1) over the model's p(y = 1 | x) in bands of 0.1, "
+            "with the decision boundary θᵀx = 0 as a black line; right: the mean cross-entropy per epoch of the "
+            "last training run, train solid and test dashed"))
+        self.boundary = BoundaryView(self.boundary_ax, split.X_train, split.y_train, style=self.view.style)
         self.result = None
         self.last_update_seconds = None
-        self._holding = False
-        self._placed = [[] for _ in self.sliders]    # values the panel put on each slider since a person moved one
         for slider in self.sliders:
             slider.observe(self._on_slider, names="value")
-        self.set_theta(theta)
+        self.reset()
 
-    def _on_slider(self, change):
-        """A slider moved: recompute and redraw, unless the new value is the browser's echo of a value the
-        panel itself placed (Train, `set_theta`), rounded to the slider's step: that is no person's move,
-        and taking it would replace the exact θ by a rounded one."""
-        if self._holding or self._is_echo(change["owner"], change["new"]):
-            return
-        self._placed = [[] for _ in self.sliders]
+    @staticmethod
+    def _checked(theta, operation):
+        theta = np.array(theta, dtype=np.float64)
+        if theta.shape != (3,) or not np.all(np.isfinite(theta)):
+            raise ValueError(f"{operation}: θ must be 3 finite numbers (θ₀, θ₁, θ₂), got {theta.tolist()!r}")
+        return theta
+
+    def _start_controls(self):
+        return {}
+
+    def _restart(self):
+        self._show_theta(self.start_theta)
+
+    def _redraw(self):
         self.update()
 
-    def _is_echo(self, slider, value):
-        placed = self._placed[self.sliders.index(slider)]
-        return any(abs(value - v) <= slider.step / 2 + 1e-9 for v in placed)
+    def _on_slider(self, change):
+        """A slider moved.  Within float noise of the value shown it is a browser's echo: ignored.
+        Otherwise a person moved it: θ_j becomes the slider's value, the other θ stay exact."""
+        slider, new, old = change["owner"], change["new"], change["old"]
+        if self._holding or abs(new - old) <= 1e-6 * slider.step:
+            return
+        theta = self.model.params["theta"].copy()
+        theta[self.sliders.index(slider)] = new
+        self.model.params["theta"][...] = theta
+        self._forget_run()
+        self.update()
 
     def set_theta(self, theta):
-        """Move all three sliders to θ (widening a slider's range if θ_j lies outside); one redraw."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != (3,):
-            raise ValueError(f"ThetaSliders.set_theta: θ must have 3 entries (θ₀, θ₁, θ₂), "
-                             f"got shape {theta.shape}")
-        self._move_sliders(theta)
-        return self.update(theta)
+        """Set θ exactly (the sliders show it rounded to their step, widening their range if θ_j lies
+        outside); one redraw; returns `result`.  The last run no longer applies."""
+        theta = self._checked(theta, "ThetaSliders.set_theta")
+        self._show_theta(theta)
+        self._forget_run()
+        return self.update()
 
-    def _move_sliders(self, theta):
-        """Put the sliders at θ without triggering a redraw per slider."""
+    def _show_theta(self, theta):
+        """Put θ in the model and, rounded to their grid, on the sliders (no redraw per slider)."""
+        self.model.params["theta"][...] = theta
         self._holding = True
         try:
-            for slider, placed, value in zip(self.sliders, self._placed, theta):
-                slider.min, slider.max = min(slider.min, math.floor(value)), max(slider.max, math.ceil(value))
-                slider.value = float(value)
-                placed.append(float(value))
+            for slider, value in zip(self.sliders, theta):
+                lo, hi = min(-self.limit, math.floor(value)), max(self.limit, math.ceil(value))
+                with slider.hold_trait_notifications():
+                    slider.min, slider.max = lo, hi
+                    slider.value = round(lo + round((value - lo) / slider.step) * slider.step, 10)
         finally:
             self._holding = False
 
     def update(self, theta=None):
-        """Recompute J, ∇_θ J and the error at θ (default: the sliders'), redraw; returns `result`."""
+        """Recompute J, ∇_θ J and the error at θ (default: the model's), redraw; returns `result`."""
         start = time.perf_counter()
-        if theta is None:
-            theta = [slider.value for slider in self.sliders]
-        self.model.params["theta"][...] = theta
+        if theta is not None:
+            self.model.params["theta"][...] = self._checked(theta, "ThetaSliders.update")
         self.result = self._evaluate()
         self.boundary.update(self.model.predict_proba(self.boundary.grid.points))
         r = self.result
-        self.boundary_ax.set_title(f"J = {r['J']:.4f}   training error = {r['error']:.3f}", fontsize=10)
-        self._set_status("\n".join(filter(None, [self.text, self.summary])))
+        self.boundary_ax.set_title(f"J = {r['J']:.4f}   training error = {r['error']:.3f}",
+                                   fontsize=self.view.style.title_size)
+        self._show_status()
         self.render()
         self.last_update_seconds = time.perf_counter() - start
         return self.result
+
+    def _show_status(self):
+        if self.result is not None:
+            self.view.show_text(f"{self.text}\n{self.summary or NOT_TRAINED + ' to run SGD from this θ'}")
 
     def _evaluate(self):
         J, grads = self.model.loss_and_gradients(self.split.X_train, self.split.y_train)
@@ -291,30 +306,34 @@ class ThetaSliders(_LivePanel):
 
     @property
     def text(self):
-        """The readout under the figure: θ, J, ∇_θ J and the training error, fixed format."""
+        """The first status line: θ, J, ∇_θ J and the training error, fixed format."""
         r = self.result
         fmt = ", ".join
         return (f"θ = ({fmt(f'{v:.2f}' for v in r['theta'])})   J = {r['J']:.4f}   "
                 f"∇θ J = ({fmt(f'{v:+.4f}' for v in r['gradient'])})   training error = {r['error']:.3f}")
 
     def train(self):
-        """Run SGD from the sliders' θ; returns the history (also in `history`).
+        """Run SGD from the current θ; returns the history (also in `history`).
 
         The summary line gives the trained θ too (the sliders show it rounded to their step).
         """
-        self.model.params["theta"][...] = [slider.value for slider in self.sliders]
-        self._placed = [[] for _ in self.sliders]
-        history = self._run_sgd(self.model, self.split)
+        start = self.model.params["theta"].copy()
+        try:
+            history = self._run_sgd(self.model, self.split)
+        except ValueError:                        # diverged or refused: back to the θ it started from
+            self._show_theta(start)
+            self.update()
+            raise
         theta = self.model.params["theta"].copy()
         self.summary += f"  θ = ({', '.join(f'{v:.2f}' for v in theta)})"
-        self.set_theta(theta)
+        self._show_theta(theta)
+        self.update()
         return history
 
     def _show_epoch(self, model, history):
-        theta = model.params["theta"]
-        self._move_sliders(theta)
         self.boundary_ax.set_title(f"epoch {history[-1]['epoch']}: θ = "
-                                   f"({', '.join(f'{v:.2f}' for v in theta)})", fontsize=10)
+                                   f"({', '.join(f'{v:.2f}' for v in model.params['theta'])})",
+                                   fontsize=self.view.style.title_size)
         super()._show_epoch(model, history)
 
 
@@ -326,6 +345,9 @@ class TrainingPanel(_LivePanel):
     k epochs the train/test loss curves and the decision boundary are redrawn and
     the progress bar moves.
     After `train()`: `history`, `model`, `split`, `summary`, `seconds_per_epoch`.
+
+    Start state: the constructor's controls, the data set's points over an untrained
+    (p = ½) background, no curves, "not trained yet".
     """
 
     def __init__(self, dataset="moons", hidden_layers=1, hidden_units=8, learning_rate=0.5, epochs=30,
@@ -341,28 +363,48 @@ class TrainingPanel(_LivePanel):
         self.hidden_units = widgets.IntSlider(value=hidden_units, min=1, max=32, description="hidden units",
                                               style=wide)
         self.init_scale = choice_slider(INIT_SCALES, init_scale, "init ±")
+        self._start = {self.dataset: dataset, self.hidden_layers: hidden_layers, self.hidden_units: hidden_units,
+                       self.init_scale: float(init_scale)}
         super().__init__([widgets.HBox([self.dataset, self.hidden_layers]),
-                          widgets.HBox([self.hidden_units, self.init_scale])], learning_rate, epochs)
+                          widgets.HBox([self.hidden_units, self.init_scale])], learning_rate, epochs, description=(
+            "left: the training points (blue y* = 0, orange y* = 1) over the network's p(y = 1 | x) in bands of "
+            "0.1, with its decision boundary as a black line; right: the mean cross-entropy per epoch, train "
+            "solid and test dashed"))
         self.model = None
         self.split = None
         self.boundary = None
         self.dataset.observe(self._on_dataset, names="value")
-        self._show_data()
+        for control in (self.hidden_layers, self.hidden_units, self.init_scale):
+            control.observe(self._changed, names="value")
+        self.reset()
+
+    def _start_controls(self):
+        return self._start
+
+    def _redraw(self):
+        self.render()
 
     def _on_dataset(self, _change):
-        self._show_data()
+        if not self._holding:
+            self._restart()
+            self._changed()
 
-    def _show_data(self):
-        """Load the chosen data set and draw it with an untrained (p = ½ everywhere) background."""
+    def _restart(self):
+        """Load the chosen data set and draw it over an untrained (p = ½ everywhere) background."""
         self.split = data.load_dataset(self.dataset.value, n=self.n, seed=self.seed)
         if self.boundary is None:
-            self.boundary = BoundaryView(self.boundary_ax, self.split.X_train, self.split.y_train)
-        else:
-            self.boundary.set_data(self.split.X_train, self.split.y_train)
-        self.boundary_ax.set_title(f"{self.dataset.value}: training points", fontsize=10)
-        self.loss_curves.clear()                # the last run's curves; the axis waits for the next run
-        self._stale.add(self.boundary_ax)       # new limits
-        self.render()
+            self.boundary = BoundaryView(self.boundary_ax, self.split.X_train, self.split.y_train,
+                                         style=self.view.style)
+
+    def _forget_run(self):
+        """Also drop the trained network: the boundary goes back to an untrained background."""
+        self.model = None
+        self.boundary.set_data(self.split.X_train, self.split.y_train)
+        self.boundary_ax.set_title(f"{self.dataset.value}: training points", fontsize=self.view.style.title_size)
+        super()._forget_run()
+
+    def _show_status(self):
+        self.view.show_text(self.summary or NOT_TRAINED)
 
     def make_model(self):
         """A freshly initialised network as the controls describe it (seeded: same controls, same start).
@@ -377,10 +419,13 @@ class TrainingPanel(_LivePanel):
 
     def train(self):
         """Build the network, run Algorithm 1, redraw as it goes; returns the history."""
-        self.model = self.make_model()
-        return self._run_sgd(self.model, self.split)
+        model = self.make_model()
+        history = self._run_sgd(model, self.split)
+        self.model = model
+        self._show_status()
+        return history
 
     def _show_epoch(self, model, history):
         self.boundary_ax.set_title(f"{self.dataset.value}, epoch {history[-1]['epoch']}: "
-                                   f"test error {history[-1]['test_error']:.3f}", fontsize=10)
+                                   f"test error {history[-1]['test_error']:.3f}", fontsize=self.view.style.title_size)
         super()._show_epoch(model, history)

@@ -3,8 +3,11 @@
 A view draws its figure once and afterwards only changes its artists
 (``set_data``), so a slider or a training loop can redraw it many times a
 second.  Every view draws into an ``ax`` you give it; nothing here calls
-``plt.show()`` or creates pyplot figures.
+``plt.show()`` or creates pyplot figures.  Views take their colours and line
+widths from a `presentation.Style` (by default the one in force).
 """
+import functools
+
 from collections import namedtuple
 
 import numpy as np
@@ -12,15 +15,25 @@ from matplotlib.artist import Artist
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.ticker import MaxNLocator
 
+from . import presentation
+
 __all__ = [
-    "CLASS_COLORS", "PROBABILITY_CMAP", "Grid", "grid_over", "BoundaryView", "LossCurves",
+    "CLASS_COLORS", "PROBABILITY_CMAP", "probability_cmap", "Grid", "grid_over", "BoundaryView", "LossCurves",
     "plot_digits", "confusion_matrix", "plot_confusion_matrix",
 ]
 
-CLASS_COLORS = ("#2f6db5", "#e07b16")   # y* = 0 blue, y* = 1 orange (colour-blind safe pair)
-# p(y = 1 | x) in ten bands of 0.1, blue through white to orange: level sets are easy to read off
-PROBABILITY_CMAP = LinearSegmentedColormap.from_list("p_y1", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]],
-                                                     N=10)
+CLASS_COLORS = (presentation.NOTEBOOK_COLORS["class0"], presentation.NOTEBOOK_COLORS["class1"])
+# y* = 0 blue, y* = 1 orange: a colour-blind-safe pair
+
+
+@functools.cache
+def probability_cmap(low, high):
+    """p(y = 1 | x) in ten bands of 0.1, from the colour of class 0 through white to that of class 1:
+    level sets are easy to read off."""
+    return LinearSegmentedColormap.from_list("p_y1", [low, "#ffffff", high], N=10)
+
+
+PROBABILITY_CMAP = probability_cmap(*CLASS_COLORS)
 
 Grid = namedtuple("Grid", "points shape extent")
 Grid.__doc__ = """Points covering a 2-D data set: `points` (G, 2) row by row, the image `shape`
@@ -60,12 +73,15 @@ class BoundaryView:
     Call `update(model.predict_proba(view.grid.points))` after every change of parameters.
     """
 
-    def __init__(self, ax, X, y, grid=None, steps=100):
+    def __init__(self, ax, X, y, grid=None, steps=100, style=None):
         self.ax, self.steps = ax, steps
-        self.image = ax.imshow(np.full((2, 2), 0.5), origin="lower", cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0,
-                               alpha=0.75, interpolation="bilinear", interpolation_stage="data", aspect="auto")
-        self.points = [ax.scatter(np.empty(0), np.empty(0), s=14, color=CLASS_COLORS[label], edgecolors="black",
-                                  linewidths=0.4, label=f"y* = {label}")
+        self.style = style = presentation.current() if style is None else style
+        colors = [style.colors["class0"], style.colors["class1"]]
+        self.image = ax.imshow(np.full((2, 2), 0.5), origin="lower", cmap=probability_cmap(*colors), vmin=0.0,
+                               vmax=1.0, alpha=style.background_alpha, interpolation="bilinear",
+                               interpolation_stage="data", aspect="auto")
+        self.points = [ax.scatter(np.empty(0), np.empty(0), s=14 * style.line_scale, color=colors[label],
+                                  edgecolors="black", linewidths=style.lw(0.4), label=f"y* = {label}")
                        for label in (0, 1)]
         self.boundary = None
         ax.set_xlabel("x₁")
@@ -97,7 +113,7 @@ class BoundaryView:
         self._remove_boundary()
         if p.min() < 0.5 < p.max():
             lines = self.ax.contour(p, levels=[0.5], origin="lower", extent=self.grid.extent,
-                                    colors="black", linewidths=1.5)
+                                    colors=self.style.colors["boundary"], linewidths=self.style.lw(1.5))
             # matplotlib ≥ 3.8: the ContourSet is itself the line artist (paths, remove, draw); before,
             # it was a plain object holding one LineCollection per level, and that one is the artist.
             self.boundary = lines if isinstance(lines, Artist) else lines.collections[0]
@@ -123,11 +139,13 @@ class LossCurves:
     LossCurves may share one ax (give each a `label` and a `color`).
     """
 
-    def __init__(self, ax, epochs=None, label="", color="black"):
+    def __init__(self, ax, epochs=None, label="", color=None, style=None):
         self.ax = ax
+        style = presentation.current() if style is None else style
+        color = style.colors["loss"] if color is None else color
         prefix = f"{label}: " if label else ""
-        (self.train_line,) = ax.plot([], [], "-", color=color, lw=1.8, label=f"{prefix}train")
-        (self.test_line,) = ax.plot([], [], "--", color=color, lw=1.8, label=f"{prefix}test")
+        (self.train_line,) = ax.plot([], [], "-", color=color, lw=style.lw(1.8), label=f"{prefix}train")
+        (self.test_line,) = ax.plot([], [], "--", color=color, lw=style.lw(1.8), label=f"{prefix}test")
         ax.set_xlabel("epoch")
         ax.set_ylabel("mean cross-entropy")
         ax.grid(alpha=0.3)

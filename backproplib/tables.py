@@ -24,7 +24,7 @@ from . import engine
 
 __all__ = [
     "forward_backward_table", "backward_steps", "node_names", "equation", "format_value", "is_inline_constant",
-    "Table", "ForwardRow", "BackwardRow", "Step",
+    "Table", "ForwardRow", "BackwardRow", "Step", "TextTable", "backward_versions",
 ]
 
 
@@ -67,6 +67,10 @@ class Step(NamedTuple):
             lines.append(f"  {row.text}   ({local}term {format_value(row.term)}, "
                          f"now {_adjoint(y, self.names[row.target])} = {format_value(row.total)})")
         return "\n".join(lines)
+
+    def _repr_html_(self):
+        """The same lines as `str`, fixed-width and unwrapped (a wide line scrolls, it never breaks)."""
+        return _html_pre(str(self))
 
 
 # ------------------------------------------------------------------ names and symbols
@@ -331,14 +335,107 @@ class Table:
 
     def _repr_html_(self):
         header, body = self._cells()
-        rows = [_html_row("th", header)] + [_html_row("td", r) for r in body]
         footer = "<br>".join(html.escape(f) for f in self._footer())
-        return (f'<table class="backproplib-table" style="font-family: monospace">{"".join(rows)}</table>'
-                f"<p style=\"font-family: monospace\">{footer}</p>")
+        return (_html_table(header, body, numeric=(1, 3, 4, 5), divider=2)
+                + f'<p style="font-family: monospace; margin-top: 0.3em">{footer}</p>')
 
 
-def _html_row(tag, cells):
-    return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+# ------------------------------------------------------------------ any small table of text
+
+class TextTable:
+    """A small table of strings that looks the same in a terminal and in a notebook.
+
+    `str()` pads every column to a fixed width (cells may hold several lines, e.g. a matrix);
+    in a notebook the table is HTML in a fixed-width font, each column aligned (`align`: one "l"
+    or "r" per column; numbers read best right-aligned) and no cell wrapping inside a number or
+    an array — a table wider than the page scrolls sideways instead.
+    """
+
+    def __init__(self, header, rows, align=None, notes=()):
+        self.header = tuple(str(h) for h in header)
+        self.rows = [tuple("" if c is None else str(c) for c in row) for row in rows]
+        if any(len(row) != len(self.header) for row in self.rows):
+            raise ValueError(f"every row needs {len(self.header)} cells, as many as the header")
+        self.align = tuple(align or "l" * len(self.header))
+        self.notes = [str(n) for n in notes]
+
+    def __str__(self):
+        columns = range(len(self.header))
+        widths = [max(len(line) for row in [self.header] + self.rows for line in row[i].split("\n"))
+                  for i in columns]
+
+        def lines(row):
+            cells = [cell.split("\n") for cell in row]
+            for k in range(max(len(c) for c in cells)):
+                parts = [(c[k] if k < len(c) else "") for c in cells]
+                yield "  ".join(p.rjust(w) if a == "r" else p.ljust(w)
+                                for p, w, a in zip(parts, widths, self.align)).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        out = [*lines(self.header), rule]
+        for row in self.rows:
+            out += lines(row)
+        return "\n".join(out + self.notes)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        numeric = tuple(i for i, a in enumerate(self.align) if a == "r")
+        notes = "".join(f'<p style="font-family: monospace; margin-top: 0.3em">{html.escape(n)}</p>'
+                        for n in self.notes)
+        return _html_table(self.header, self.rows, numeric=numeric) + notes
+
+
+def backward_versions(y):
+    """Versions B and A of the backward pass of y side by side, one row per node, in visiting order.
+
+    Both versions visit the nodes in reverse topological order.  In row v, Version B's column holds
+    the terms v *pushes* into its inputs and Version A's the terms v *pulls* from its users, so the
+    two columns stay in step however many terms a row has.
+    """
+    pushes = {step.node: step for step in backward_steps(y, "B")}
+    pulls = {step.node: step for step in backward_steps(y, "A")}
+    names = next(iter(pulls.values())).names
+    y_name = names[y]
+    rows = []
+    for node in reversed(engine.topological_order(y)):
+        if node.op is engine.CONSTANT:
+            continue
+        b, a = pushes.get(node), pulls.get(node)
+        push = "\n".join(row.text for row in b.updates) if b else "(an input: nothing to push)"
+        if a is None:
+            pull = ""
+        elif a.updates:
+            pull = "\n".join(row.text for row in a.updates)
+        else:
+            pull = f"d{y_name}/d{y_name} = 1 (the seed)"
+        rows.append((equation(node, names), push, pull))
+    return TextTable(("visit", "Version B: push into the inputs", "Version A: pull from the users"), rows)
+
+
+def _html_pre(text):
+    return ('<pre class="backproplib-text" style="white-space: pre; overflow-x: auto">'
+            f"{html.escape(text)}</pre>")
+
+
+_CELL = "white-space: pre; font-family: monospace; vertical-align: top; padding-top: 0.1em; " \
+        "padding-bottom: 0.1em; padding-left: 0.4em; padding-right: 0.8em; text-align: {}"
+
+
+def _html_table(header, body, numeric=(), divider=None):
+    """A fixed-width, unwrapped HTML table in a sideways-scrolling box; `numeric` columns right-aligned,
+    a rule before column `divider` (the forward | backward line of the lecture's table)."""
+    def style(i):
+        rule = "; border-left: 1px solid #888" if i == divider else ""
+        return _CELL.format("right" if i in numeric else "left") + rule
+
+    def row(tag, cells):
+        return "<tr>" + "".join(f'<{tag} style="{style(i)}">{html.escape(c)}</{tag}>'
+                                for i, c in enumerate(cells)) + "</tr>"
+    rows = [row("th", header)] + [row("td", r) for r in body]
+    return ('<div style="overflow-x: auto">'
+            '<table class="backproplib-table" style="font-family: monospace; border-collapse: collapse">'
+            f'<thead>{rows[0]}</thead><tbody>{"".join(rows[1:])}</tbody></table></div>')
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_|<])")

@@ -4,36 +4,33 @@ Every widget is an ordinary object you can drive from code as well as by hand:
 ``set_x(1.5)`` (or moving the slider) recomputes, redraws and stores the
 numbers in ``.result``; ``.text`` holds the same numbers as the plain text the
 widget shows under its figure, in a fixed format (one ``name = value`` pair per
-quantity, six decimals), so a test or a browser can read them back.
+quantity, six decimals), so a test or a browser can read them back.  Each
+widget opens in the start state its constructor describes, and ``reset()`` (or
+its Reset button) returns to it.
 
-Figures are plain ``matplotlib.figure.Figure`` objects on an Agg canvas (never
-through pyplot, so nothing depends on the notebook backend and everything runs
-headless) and are shown as PNG in an ``ipywidgets.Image``.  An update changes
-the existing artists with ``set_data`` and re-renders that one small figure.
+The figure and its readout are a `figure_view.FigureView` (outside pyplot,
+blitted, PNG in an ``ipywidgets.Image``, sized for the presentation style in
+force when the widget is made).
 
 Derivatives come from the engine's reverse mode; each widget also shows a
 central finite difference next to them as an independent check.
 """
-import html
-import io
 import time
 from typing import NamedTuple
 
-import IPython.display
 import ipywidgets
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from . import draw, tables
+from . import draw, presentation, tables
 from .engine import Var
+from .figure_view import FigureView
+from .presentation import WIDGET_CLASS
 
 __all__ = ["TangentExplorer", "ChainRuleExplorer", "BackwardStepper", "value_and_derivative",
            "central_difference"]
 
-DPI = 80
 TANGENT_HALF_LENGTH = 0.25      # half the drawn tangent segment, as a fraction of the axes
+GRAPH_ZOOM = 1.4                # a computation graph's text is small: in presentation mode it is shown larger
 
 
 # ------------------------------------------------------------------------- numbers
@@ -62,69 +59,25 @@ def _curve(f, grid):
 
 # ------------------------------------------------------------------------- drawing
 
-class _FigureView:
-    """A matplotlib Figure outside pyplot, shown in an ipywidgets.Image.
-
-    The moving parts (registered with `animate`) are drawn over a cached
-    picture of everything else, so an update costs a few small artists and
-    one PNG encoding instead of a full redraw of axes, ticks and curves.
-    """
-
-    def __init__(self, ncols, width, height):
-        self.figure = Figure(figsize=(width, height), dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.axes = list(self.figure.subplots(1, ncols, squeeze=False)[0])
-        self.image = ipywidgets.Image(format="png")
-        self._moving = []
-        self._background = None
-
-    def animate(self, artist):
-        """Mark an artist as one that changes on every update; returns it."""
-        artist.set_animated(True)
-        self._moving.append(artist)
-        return artist
-
-    def render(self):
-        """Draw the moving artists over the cached background and show the PNG."""
-        if self._background is None:
-            self.canvas.draw()                      # skips animated artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.canvas.restore_region(self._background)
-        for artist in self._moving:
-            artist.axes.draw_artist(artist)
-        self.image.value = self.png()
-
-    def draw_png(self):
-        """Draw the whole figure afresh and return it PNG-encoded (for figures without moving parts)."""
-        self.canvas.draw()
-        return self.png()
-
-    def png(self):
-        """The picture as shown now, PNG-encoded."""
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buffer, format="png",
-                                                                          compress_level=1)
-        return buffer.getvalue()
-
-
 class _TangentPanel:
     """One axes: the curve f over [lo, hi], a point (x, f(x)) and the tangent line of slope f'(x)."""
 
-    def __init__(self, view, ax, f, lo, hi, xlabel, title, n=241):
+    def __init__(self, style, ax, f, lo, hi, xlabel, title, n=241):
         grid = np.linspace(lo, hi, n)
         curve = _curve(f, grid)
         bottom, top = float(np.min(curve)), float(np.max(curve))
         margin = 0.08 * (top - bottom) if top > bottom else 1.0
-        ax.plot(grid, curve, color="tab:blue", lw=1.8)
-        self.tangent, = ax.plot([], [], color="tab:red", lw=2.5, alpha=0.85, solid_capstyle="round")
-        self.point, = ax.plot([], [], "o", color="tab:red", mec="black", ms=7)
-        view.animate(self.tangent)
-        view.animate(self.point)
+        mark = style.colors["mark"]
+        ax.plot(grid, curve, color=style.colors["curve"], lw=style.lw(1.8))
+        self.tangent, = ax.plot([], [], color=mark, lw=style.lw(2.5), alpha=1.0 if style.high_contrast else 0.85,
+                                solid_capstyle="round")
+        self.point, = ax.plot([], [], "o", color=mark, mec="black", mew=style.lw(1.0),
+                              ms=9 if style.high_contrast else 7)
         ax.set_xlim(lo, hi)
         ax.set_ylim(bottom - margin, top + margin)
         ax.set_xlabel(xlabel)
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
+        ax.set_title(title, fontsize=style.title_size)
+        ax.grid(alpha=0.6 if style.high_contrast else 0.3)
         self.ax = ax
 
     def show(self, x, value, slope):
@@ -136,17 +89,28 @@ class _TangentPanel:
         self.point.set_data([x], [value])
 
 
-def _readout_html(text):
-    return f'<pre style="margin:0; font-size:13px">{html.escape(text)}</pre>'
-
-
 class _Widget:
-    """What every widget here shares: a slider (set by subclasses), the update cycle
-    compute → show → readout, the time of the last update, and display."""
+    """What every widget here shares: a figure view with its readout, a slider and a Reset button (the
+    subclass adds them to the controls), the update cycle compute → show → readout, and display."""
 
-    def __init__(self):
-        self.readout = ipywidgets.HTML()
-        self.result, self.text, self.last_update_seconds = None, "", None
+    def __init__(self, view):
+        self.view = view
+        self.figure = view.figure
+        self.readout = view.readout
+        self.result, self.last_update_seconds = None, None
+        self.reset_button = ipywidgets.Button(description="Reset", icon="undo", tooltip="back to the start state",
+                                              layout=ipywidgets.Layout(width="auto"))
+        self.reset_button.on_click(lambda _: self.reset())
+
+    def _assemble(self, controls):
+        """The widget as shown: the controls, the figure and the readout under it."""
+        self.widget = ipywidgets.VBox([controls, *self.view.parts])
+        self.widget.add_class(WIDGET_CLASS)
+
+    @property
+    def text(self):
+        """The readout as plain text."""
+        return self.view.text
 
     def _move_slider(self, value):
         """Set the slider (which clamps to its range); recompute even if it is there already."""
@@ -160,46 +124,45 @@ class _Widget:
         start = time.perf_counter()
         self.result = self._compute(self.slider.value if value is None else value)
         self._show(self.result)
-        self.text = self._format(self.result)
-        self.readout.value = _readout_html(self.text)
+        self.view.show_text(self._format(self.result))
         self.last_update_seconds = time.perf_counter() - start
         return self.result
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self.view.mimebundle(self.widget, type(self).__name__, **kwargs)
 
 
 class _Explorer(_Widget):
     """A slider for x over a figure of tangent panels; subclasses compute, draw and format a result.
 
-    Subclasses set up their panels (and whatever `_compute` needs) before calling this __init__,
-    which lays the figure out and shows the first result.
+    Subclasses set up `panels` (and whatever `_compute` needs) on the view before calling this __init__,
+    which lays the figure out and shows the result at the start x.
     """
 
     def __init__(self, view, x_range, x, step, description="x"):
-        super().__init__()
+        super().__init__(view)
         lo, hi = x_range
-        self.view = view
-        self.figure = view.figure
+        self.start_x = float(x)
         self.slider = ipywidgets.FloatSlider(value=x, min=lo, max=hi, step=step, description=description,
                                              continuous_update=True, readout_format=".2f",
                                              layout=ipywidgets.Layout(width="420px"))
-        self.widget = ipywidgets.VBox([self.slider, view.image, self.readout])
+        self._assemble(ipywidgets.HBox([self.slider, self.reset_button]))
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
-        view.figure.tight_layout()
+        view.lay_out()
         self.update()
 
     def set_x(self, x):
         """Move the slider to x (clamped to its range); returns the new result."""
         return self._move_slider(float(x))
 
+    def reset(self):
+        """Back to the start state: x as the constructor was given it."""
+        self.view.start_over()
+        return self.set_x(self.start_x)
+
     def _show(self, result):
         self._draw(result)
-        self.view.render()
-
-    def snapshot(self):
-        """The figure as shown now, as a static image for notebook output."""
-        return IPython.display.Image(data=self.view.png(), format="png")
+        self.view.render(artist for panel in self.panels for artist in (panel.tangent, panel.point))
 
 
 def _fmt(name, value):
@@ -221,14 +184,18 @@ class TangentExplorer(_Explorer):
 
     ``f`` maps a `Var` to a `Var` with elementwise engine operations, e.g.
     ``lambda x: bp.cos(bp.sin(x**2) + 3 * x**2)``.  The readout shows
-    ``x = …  J(x) = …  dJ/dx = …  finite difference = …``.
+    ``x = …  J(x) = …  dJ/dx = …  finite difference = …``.  Start state: the slider at `x`.
     """
 
     def __init__(self, f, x_range=(-2.0, 2.0), x=1.0, step=0.01, name="J", width=6.0, height=3.2):
         self.f, self.name = f, name
-        view = _FigureView(1, width, height)
-        self.panel = _TangentPanel(view, view.axes[0], f, *x_range, xlabel="x",
+        lo, hi = x_range
+        view = FigureView(width, height, description=(
+            f"plot of {name}(x) for x from {lo:g} to {hi:g}, a red point at the slider's x and the tangent line "
+            f"through it, whose slope is d{name}/dx"))
+        self.panel = _TangentPanel(view.style, view.axes[0], f, lo, hi, xlabel="x",
                                    title=f"{name}(x) and its tangent, slope d{name}/dx")
+        self.panels = (self.panel,)
         super().__init__(view, x_range, x, step)
 
     def _compute(self, x):
@@ -261,20 +228,24 @@ class ChainRuleExplorer(_Explorer):
 
     Each local derivative comes from its own little graph (h alone, g alone);
     the product is compared with a finite-difference slope of the composite g(h(x)).
+    Start state: the slider at `x`.
     """
 
     def __init__(self, h, g, x_range=(-2.0, 2.0), x=1.0, step=0.01, width=10.5, height=3.2):
         self.h, self.g = h, g
         self.composite = lambda v: g(h(v))
-        view = _FigureView(3, width, height)
+        view = FigureView(width, height, ncols=3, description=(
+            "three plots side by side: u = h(x), y = g(u) and y = g(h(x)), each with a red point at the "
+            "slider's value and its tangent line; their slopes are du/dx, dy/du and their product dy/dx"))
+        style = view.style
         u_curve = _curve(h, np.linspace(*x_range, 241))
         u_lo, u_hi = float(np.min(u_curve)), float(np.max(u_curve))
         if u_hi - u_lo < 1e-9:
             u_lo, u_hi = u_lo - 1.0, u_hi + 1.0
         self.panels = (
-            _TangentPanel(view, view.axes[0], h, *x_range, xlabel="x", title="u = h(x),  slope du/dx"),
-            _TangentPanel(view, view.axes[1], g, u_lo, u_hi, xlabel="u", title="y = g(u),  slope dy/du"),
-            _TangentPanel(view, view.axes[2], self.composite, *x_range, xlabel="x",
+            _TangentPanel(style, view.axes[0], h, *x_range, xlabel="x", title="u = h(x),  slope du/dx"),
+            _TangentPanel(style, view.axes[1], g, u_lo, u_hi, xlabel="u", title="y = g(u),  slope dy/du"),
+            _TangentPanel(style, view.axes[2], self.composite, *x_range, xlabel="x",
                           title="y = g(h(x)),  slope (dy/du)(du/dx)"),
         )
         super().__init__(view, x_range, x, step)
@@ -314,28 +285,27 @@ class BackwardStepper(_Widget):
     adjoint flows, and shows every adjoint known so far (unknown ones as '?'),
     from `tables.backward_steps`.  The frames are drawn once, when the widget is
     built, so stepping only swaps a picture.  ``go(k)`` moves to step k.
+    Start state: step 0 (the forward pass done, only the seed dJ/dJ = 1 known).
     """
 
     def __init__(self, J, version="B", width=9.0, height=3.2):
-        super().__init__()
+        super().__init__(FigureView(width, height, description=(
+            "the computation graph of the output, inputs on the left: the node visited at this step and the "
+            "arrows its adjoint flows along are highlighted, and each node shows its value and its adjoint "
+            "(? while unknown)"), zoom=GRAPH_ZOOM if presentation.current().presenting else 1.0))
         self.output, self.version = J, version
         self.steps = list(tables.backward_steps(J, version))
         self.names = self.steps[0].names if self.steps else tables.node_names(J)
         self._adjoints = [{J: J.grad}] + [step.adjoints for step in self.steps]
-        self.view = _FigureView(1, width, height)
-        self.figure = self.view.figure
         self._frames = [self._draw_frame(k) for k in range(len(self.steps) + 1)]
 
         self.slider = ipywidgets.IntSlider(value=0, min=0, max=len(self.steps), description="step",
                                            layout=ipywidgets.Layout(width="420px"))
-        self.back_button = ipywidgets.Button(description="◀ back", layout=ipywidgets.Layout(width="90px"))
-        self.step_button = ipywidgets.Button(description="step ▶", layout=ipywidgets.Layout(width="90px"))
-        self.reset_button = ipywidgets.Button(description="reset", layout=ipywidgets.Layout(width="90px"))
+        self.back_button = ipywidgets.Button(description="◀ back", layout=ipywidgets.Layout(width="auto"))
+        self.step_button = ipywidgets.Button(description="step ▶", layout=ipywidgets.Layout(width="auto"))
         self.back_button.on_click(lambda _: self.go(self.slider.value - 1))
         self.step_button.on_click(lambda _: self.go(self.slider.value + 1))
-        self.reset_button.on_click(lambda _: self.go(0))
-        controls = ipywidgets.HBox([self.reset_button, self.back_button, self.step_button, self.slider])
-        self.widget = ipywidgets.VBox([controls, self.view.image, self.readout])
+        self._assemble(ipywidgets.HBox([self.reset_button, self.back_button, self.step_button, self.slider]))
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(0)
 
@@ -343,11 +313,16 @@ class BackwardStepper(_Widget):
         ax = self.view.axes[0]
         ax.clear()
         draw.draw_graph(self.output, ax=ax, highlight=self.steps[k - 1] if k else None, grads=self._adjoints[k])
+        self.view.thicken(ax)
         return self.view.draw_png()
 
     def go(self, k):
         """Move to step k (clamped to 0..number of steps); returns the result."""
         return self._move_slider(min(max(int(k), 0), len(self.steps)))
+
+    def reset(self):
+        """Back to the start state, step 0."""
+        return self.go(0)
 
     def _compute(self, k):
         adjoints = {self.names[v]: g for v, g in self._adjoints[k].items()}
@@ -368,10 +343,6 @@ class BackwardStepper(_Widget):
             updates = [f"  d{y}/d{y} = 1 (the seed)"]
         known = "  ".join(_fmt_any(f"d{y}/d{name}", g) for name, g in result.adjoints.items())
         return "\n".join([head, *updates, f"known so far: {known}"])
-
-    def snapshot(self):
-        """The current frame as a static image for notebook output."""
-        return IPython.display.Image(data=self._frames[self.result.step], format="png")
 
 
 def _fmt_any(name, value):

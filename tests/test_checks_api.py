@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 import backproplib as bp
 from backproplib import authoring, checks
-from backproplib.checks.verdict import CHECK_FAILED
+from backproplib.checks.verdict import CHECK_FAILED, wrapped
 from test_checks import lenient  # noqa: F401  (autouse: strict mode off, RESULTS empty)
 
 
@@ -151,3 +151,22 @@ def test_staff_checks_run_in_a_solution_and_show_todo_in_the_blank_exercise(tmp_
     blank = [[o.text for o in c.outputs] for c in nbformat.read(tmp_path / "exercises" / "12_new.ipynb", 4).cells]
     assert blank[2][0].startswith("○ not implemented yet — replace the stub in `slope`")
     assert blank[4][0].startswith("○ not implemented yet — `root` is still None")
+
+
+# ------------------------------------------------------------------ how a verdict is printed
+
+def test_in_a_notebook_a_long_verdict_wraps_between_words_and_keeps_every_word(capsys, monkeypatch):
+    from backproplib.checks import verdict
+    from backproplib.checks.verdict import WIDTH
+    assert not verdict._notebook_output()                  # here (pytest): printed exactly as the message
+    monkeypatch.setattr(verdict, "_notebook_output", lambda: True)
+    long_cause = " ".join(["because the gradient was transposed"] * 8)
+    result = checks.check_value("a long one", 1.0, 2.0, mistakes=[(1.0, long_cause)])
+    printed = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert len(printed) > 1 and all(len(line) <= WIDTH for line in printed)
+    assert all(line.startswith("  ") for line in printed[1:])              # continuation lines are indented
+    assert " ".join(line.strip() for line in printed) == " ".join(result.message.split())
+    assert result.message.count("\n") < len(printed) - 1                   # the result itself is not wrapped
+    assert wrapped("short") == "short"
+    path = "/a/" + "very-long-directory-name/" * 6 + "file.py"
+    assert path in wrapped("see " + path + " for where it went wrong", width=40)   # a long word stays whole

@@ -1,5 +1,7 @@
 """The forward/backward table and the step-by-step backward pass, against the lecture and the engine."""
+import html
 import math
+import re
 
 import numpy as np
 import pytest
@@ -210,8 +212,61 @@ def test_markdown_and_html(lecture):
     assert lines[4] == "|  |  | dJ/du2 += dJ/du · 1 | 1 | 0.969498 | 0.969498 |"
     assert len(lines) == 2 + 7 + 2
     page = tables.forward_backward_table(bp.sin(bp.Var(1.0, name="a<b")))._repr_html_()
-    assert page.startswith('<table class="backproplib-table"') and page.count("<tr>") == 3
+    assert '<table class="backproplib-table"' in page and page.count("<tr>") == 3
     assert "a&lt;b" in page and "a<b" not in page
+
+
+def test_html_tables_keep_numbers_unwrapped_and_aligned(lecture):
+    page = tables.forward_backward_table(lecture["J"])._repr_html_()
+    assert page.startswith('<div style="overflow-x: auto">')          # too wide: scrolls, never wraps
+    cells = re.findall(r'<t[dh] style="([^"]*)">', page)
+    assert cells and all("white-space: pre" in c and "font-family: monospace" in c for c in cells)
+    assert all(c.endswith("text-align: right") for c in cells[1::6])     # the value column
+    assert all(c.endswith("text-align: left") for c in cells[0::6])      # the equations
+    assert all(c.endswith("border-left: 1px solid #888") for c in cells[2::6])   # forward | backward
+    assert "9.09915" in page
+
+
+def test_text_table_is_fixed_width_as_text_and_an_aligned_table_as_html():
+    t = tables.TextTable(("name", "value"), [("a", "1.5"), ("longer name", "-22.25"), ("m", "[[1 2]\n [3 4]]")],
+                         align="lr", notes=["a note"])
+    assert str(t).splitlines() == [
+        "name           value",
+        "-----------  -------",
+        "a                1.5",
+        "longer name   -22.25",
+        "m             [[1 2]",
+        "              [3 4]]",
+        "a note",
+    ]
+    assert repr(t) == str(t)
+    page = t._repr_html_()
+    assert page.count("<tr>") == 4 and "[[1 2]\n [3 4]]" in page and "a note" in page
+    assert 'text-align: right">-22.25</td>' in page
+    with pytest.raises(ValueError, match="2 cells"):
+        tables.TextTable(("a", "b"), [("only one",)])
+
+
+def test_versions_a_and_b_side_by_side_stay_in_step(lecture):
+    t = tables.backward_versions(lecture["J"])
+    visits = [row[0] for row in t.rows]
+    assert visits == ["J = cos(u)", "u = u1 + u2", "u2 = 3·t", "u1 = sin(t)", "t = x²", "x"]
+    by_visit = {row[0]: row for row in t.rows}
+    assert by_visit["J = cos(u)"][2] == "dJ/dJ = 1 (the seed)"
+    assert by_visit["t = x²"][1] == "dJ/dx += dJ/dt · 2·x"
+    assert by_visit["t = x²"][2].splitlines() == ["dJ/dt += dJ/du2 · 3", "dJ/dt += dJ/du1 · cos(t)"]
+    assert by_visit["x"][1] == "(an input: nothing to push)" and by_visit["x"][2] == "dJ/dx += dJ/dt · 2·x"
+    # every text line of a row starts at the same height in both columns
+    text = str(t).splitlines()
+    assert text[0].startswith("visit") and "Version B" in text[0] and "Version A" in text[0]
+    assert t._repr_html_().count("<tr>") == 1 + len(t.rows)
+
+
+def test_a_backward_step_shows_as_unwrapped_fixed_width_text(lecture):
+    step = list(tables.backward_steps(lecture["J"]))[-1]
+    page = step._repr_html_()
+    assert page.startswith('<pre class="backproplib-text" style="white-space: pre; overflow-x: auto">')
+    assert html.escape(str(step)) in page
 
 
 def test_index_and_reshape_text():

@@ -1,4 +1,5 @@
 """Widgets driven from code: their numbers against closed forms and finite differences, their speed."""
+import base64
 import math
 import re
 import time
@@ -88,7 +89,11 @@ def test_image_is_a_png_that_changes_with_x(tangent):
     second = bytes(tangent.view.image.value)
     assert first.startswith(PNG_MAGIC) and second.startswith(PNG_MAGIC)
     assert first != second
-    assert tangent.snapshot().data == second
+    data, metadata = tangent._repr_mimebundle_()
+    assert base64.b64decode(data["image/png"]) == second              # the picture as shown, for static renders
+    assert data["text/plain"].startswith("TangentExplorer: run the notebook to use it. Figure: plot of J(x)")
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert metadata["image/png"] == {"width": 480, "height": 256}
 
 
 def test_tangent_line_has_the_reverse_mode_slope(tangent):
@@ -258,7 +263,7 @@ def test_stepper_frames_are_pngs_one_per_step(stepper):
         frames.append(bytes(stepper.view.image.value))
     assert all(f.startswith(PNG_MAGIC) for f in frames)
     assert len(set(frames)) == len(frames)
-    assert stepper.snapshot().data == frames[-1]
+    assert base64.b64decode(stepper._repr_mimebundle_()[0]["image/png"]) == frames[-1]
 
 
 def test_stepper_update_is_fast(stepper):
@@ -295,3 +300,116 @@ def test_widgets_never_touch_pyplot():
                          env={**os.environ, "MPLBACKEND": "module://nonexistent_backend"})
     assert out.stdout.strip() == ("False x = 0.500000  J(x) = 0.479426  dJ/dx = 0.877583  "
                                   "finite difference = 0.877583")
+
+
+# ------------------------------------------------------------------ start state, Reset, display
+
+def test_explorers_reset_to_their_start_x(tangent, chain):
+    for w, start in ((tangent, 1.0), (chain, 1.5)):
+        w.set_x(-0.7)
+        w.reset_button.click()
+        assert w.result.x == start and w.slider.value == start
+    assert "Start state: the slider at `x`" in widgets.TangentExplorer.__doc__
+
+
+def test_a_new_stepper_opens_at_step_0_and_reset_returns_there():
+    w = widgets.BackwardStepper(lecture_graph(2.0))
+    fresh = (bytes(w.view.image.value), w.text)
+    assert w.result.step == 0 and w.slider.value == 0
+    w.go(3)
+    w.reset()
+    assert (bytes(w.view.image.value), w.text) == fresh and w.slider.value == 0
+
+
+def test_display_carries_the_picture_and_a_short_text_with_the_figure_description(stepper):
+    stepper.go(2)
+    data, metadata = stepper._repr_mimebundle_()
+    assert base64.b64decode(data["image/png"]) == bytes(stepper.view.image.value)
+    assert data["text/plain"] == ("BackwardStepper: run the notebook to use it. Figure: "
+                                  + stepper.view.description)
+    assert stepper.view.description in stepper.view.alt.value          # the text alternative on the page
+    assert stepper.widget.children[1] is stepper.view.alt and stepper.widget.children[2] is stepper.view.image
+
+
+# ------------------------------------------------------------------ presentation mode
+
+@pytest.fixture
+def presenting():
+    """Turn presentation mode on for one test (the notebook look comes back afterwards)."""
+    yield bp.present
+    bp.present(False)
+
+
+def png_size(png):
+    import io
+    import PIL.Image
+    return PIL.Image.open(io.BytesIO(png)).size
+
+
+@pytest.mark.parametrize("high_contrast", [False, True])
+def test_presentation_draws_figures_at_the_pixel_ratio_and_shows_them_at_their_css_size(presenting,
+                                                                                         high_contrast):
+    presenting(high_contrast=high_contrast, pixel_ratio=2)
+    w = widgets.TangentExplorer(J_of, x_range=(-2.5, 2.5), x=1.0, width=6.0, height=3.2)
+    assert w.view.css_size == (600, 320)                                   # 100 CSS px per inch
+    assert (w.view.image.layout.width, w.view.image.layout.height) == ("600px", "320px")
+    assert png_size(bytes(w.view.image.value)) == (1200, 640)             # pixels = CSS px × pixel ratio
+    assert 'font-size:22px' in w.readout.value
+    assert w.panel.ax.xaxis.label.get_fontsize() == 12.0 and w.panel.ax.title.get_fontsize() == 13.0
+    assert w.panel.tangent.get_linewidth() == pytest.approx(2.5 * (2.0 if high_contrast else 1.4))
+    numbers = numbers_in(w.text)
+    assert numbers["dJ/dx"] == pytest.approx(dJ_closed(1.0), abs=5e-7)     # the same numbers in every look
+
+
+def test_high_contrast_changes_the_figures_not_only_the_page(presenting):
+    from backproplib import panels, plots
+    split = bp.load_dataset("xor", n=40, seed=0)
+    presenting()
+    plain = panels.ThetaSliders(split)
+    presenting(high_contrast=True)
+    contrast = panels.ThetaSliders(split)
+    assert contrast.boundary.image.cmap(0.0) != plain.boundary.image.cmap(0.0)
+    assert (plain.boundary.image.get_alpha(), contrast.boundary.image.get_alpha()) == (0.75, 1.0)
+    assert contrast.loss_curves.train_line.get_linewidth() > plain.loss_curves.train_line.get_linewidth()
+    colours = [tuple(p.get_facecolor()[0]) for p in contrast.boundary.points]
+    assert colours != [tuple(p.get_facecolor()[0]) for p in plain.boundary.points]
+    assert plots.CLASS_COLORS == ("#2f6db5", "#e07b16")                     # the notebook palette stays
+
+
+def test_present_checks_its_arguments_and_gives_the_page_css(presenting):
+    from backproplib import presentation
+    with pytest.raises(ValueError, match=r"present: pixel_ratio must be a number from 1 to 4, got 0"):
+        bp.present(pixel_ratio=0)
+    with pytest.raises(ValueError, match=r"present: high_contrast=True needs on=True"):
+        bp.present(False, high_contrast=True)
+    with pytest.raises(ValueError, match=r"present: on and high_contrast must be True or False"):
+        bp.present("yes")
+    assert presentation.css() == "" and not presentation.current().presenting
+    presenting()
+    css = presentation.css()
+    assert ".backproplib-widget" in css and "font-size: 22px" in css and ".jp-RenderedMarkdown" in css
+    w = widgets.TangentExplorer(J_of)
+    assert "backproplib-widget" in w.widget._dom_classes
+
+
+@pytest.mark.parametrize("value, presenting_, high_contrast", [("1", True, False), ("high-contrast", True, True),
+                                                                ("0", False, False), ("", False, False)])
+def test_the_environment_variable_turns_presentation_on_at_import(value, presenting_, high_contrast):
+    import os
+    import subprocess
+    import sys
+    code = "import backproplib.presentation as p; s = p.current(); print(s.presenting, s.high_contrast)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "BACKPROPLIB_PRESENT": value})
+    assert out.stdout.split() == [str(presenting_), str(high_contrast)]
+
+
+def test_an_unknown_environment_value_warns_and_stays_off():
+    import os
+    import subprocess
+    import sys
+    code = "import backproplib as bp; print(bp.presentation.current().presenting)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "BACKPROPLIB_PRESENT": "yes"})
+    assert out.stdout.strip() == "False"
+    assert "BACKPROPLIB_PRESENT='yes': expected 1, high-contrast or 0" in out.stderr

@@ -26,7 +26,9 @@ import inspect
 import math
 import os
 import re
+import sys
 import sysconfig
+import textwrap
 import traceback
 import warnings
 from pathlib import Path
@@ -36,6 +38,7 @@ import numpy as np
 from .. import engine
 
 OK, WRONG, TODO = "✓", "✗", "○ not implemented yet"     # how each verdict line starts
+WIDTH = 96      # printed verdicts wrap here, between words: a notebook at laptop width breaks long lines mid-word
 
 DENOMINATOR = ("in denominator layout (this course's convention) a gradient has the shape of the "
                "variable it differentiates with respect to")
@@ -115,11 +118,26 @@ def run(check_id, title, judge, possible=1.0):
         status, message = "pass", f"{OK} {praise}"
     result = CheckResult(check_id, title, status, message, float(possible) if status == "pass" else 0.0,
                          float(possible))
-    print(message)
+    print(wrapped(message) if _notebook_output() else message)
     RESULTS.append(result)
     if status != "pass" and strict():
         raise AssertionError(message) from None
     return result
+
+
+def wrapped(message, width=WIDTH):
+    """The verdict as printed: lines of at most `width` characters, broken between words, continuation
+    lines indented by two spaces (a word longer than a line, such as a path, is kept whole)."""
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="  ", break_long_words=False,
+                                    break_on_hyphens=False) if len(line) > width else line
+                      for line in message.split("\n"))
+
+
+def _notebook_output():
+    """True when printing goes to a notebook (an ipykernel stream): there a long line is broken by the
+    page, mid-word, so verdicts are wrapped between words first.  Elsewhere (a terminal, a test's
+    captured output) the verdict is printed exactly as `CheckResult.message` holds it."""
+    return type(sys.stdout).__module__.split(".")[0] == "ipykernel"
 
 
 def checker(title):

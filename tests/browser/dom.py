@@ -211,3 +211,41 @@ def screenshot(root, name):
     root.scroll_into_view_if_needed()
     root.screenshot(path=path)
     return path
+
+
+def type_value(slider_locator, value):
+    """Set a slider by typing `value` into its editable readout and pressing Enter, as a person can."""
+    field = slider_locator.locator(".widget-readout")
+    field.click()
+    field.press("Control+A")
+    field.type(str(value))
+    field.press("Enter")
+
+
+def picture(root):
+    """The widget's figure as the page shows it (a PNG screenshot of its first <img>)."""
+    image = root.locator("img.widget-image").first
+    image.scroll_into_view_if_needed()
+    return image.screenshot()
+
+
+def control_values(root):
+    """Every slider's value (aria-valuetext) and every drop-down's choice, in page order."""
+    return root.evaluate("""r => [
+        ...[...r.querySelectorAll('.noUi-handle')].map(h => h.getAttribute('aria-valuetext')),
+        ...[...r.querySelectorAll('select')].map(s => s.value)]""")
+
+
+def font_sizes(page, selector):
+    """[(computed font size in CSS px, the element's first 40 characters)] of the visible elements
+    matching `selector` that hold text of their own."""
+    return page.evaluate("""selector => [...document.querySelectorAll(selector)]
+        .filter(e => e.offsetParent !== null && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => [parseFloat(getComputedStyle(e).fontSize), e.textContent.trim().slice(0, 40)])""", selector)
+
+
+def pixel_density(root):
+    """(devicePixelRatio, [(naturalWidth, naturalHeight, clientWidth, clientHeight)] of the widget's
+    figures): a sharp figure has natural ≥ client × devicePixelRatio."""
+    return root.evaluate("""r => [window.devicePixelRatio, [...r.querySelectorAll('img.widget-image')]
+        .map(i => [i.naturalWidth, i.naturalHeight, i.clientWidth, i.clientHeight])]""")

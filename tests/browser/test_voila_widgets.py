@@ -24,13 +24,15 @@ SPECS = {
         ("tangent", lambda root, name, problems: checks.explorer(root, name, oracles.tangent_lecture_J)),
         ("stepper", lambda root, name, problems: checks.stepper(root, name, version="B")),
     ],
-    "04_logistic_regression": [            # the same panel displayed twice: the second view must follow
-        ("theta", None),
-        ("theta", None),
+    "04_logistic_regression": [            # the θ explorer (γ = 0.1), then the panel set up for training
+        ("theta", lambda root, name, problems: checks.theta_sliders(root, name, problems, oracles.blobs_split(),
+                                                                    lr=0.1)),
+        ("theta", lambda root, name, problems: checks.theta_sliders(root, name, problems, oracles.blobs_split(),
+                                                                    lr=0.005)),
     ],
-    "05_one_hidden_layer": [               # γ = 2 set by the notebook's last cell before the page shows
+    "05_one_hidden_layer": [
         ("training", lambda root, name, problems: checks.training_panel(
-            root, name, problems, lr=2.0, dataset="moons", units_key="ArrowRight")),
+            root, name, problems, lr=0.5, dataset="moons", units_key="ArrowRight")),
     ],
     "06_two_hidden_layers": [
         ("training", lambda root, name, problems: checks.training_panel(root, name, problems, lr=0.5)),
@@ -79,13 +81,8 @@ def test_widgets_in_voila(notebook, voila_server, new_page, report):
     kinds = [dom.kind_of(root) for root in roots]
     assert kinds == [kind for kind, _ in spec], f"{notebook}: widgets on the page are {kinds}"
     problems = []                          # widget defects that do not stop the other checks
-    if notebook == "04_logistic_regression":
-        results = [checks.theta_sliders(roots[0], f"voila-{notebook}-0-theta", problems, oracles.blobs_split(),
-                                        lr=0.005, mirror=roots[1]),
-                   checks.mirrored(roots[1], f"voila-{notebook}-1-theta")]
-    else:
-        results = [check(root, f"voila-{notebook}-{i}-{kind}", problems)
-                   for i, (root, (kind, check)) in enumerate(zip(roots, spec))]
+    results = [check(root, f"voila-{notebook}-{i}-{kind}", problems)
+               for i, (root, (kind, check)) in enumerate(zip(roots, spec))]
     for i, result in enumerate(results):
         report(f"Voilà {notebook} widget {i} ({kinds[i]}): {result}")
     assert not problems, "widget problems:\n" + "\n".join(problems)
