@@ -352,8 +352,8 @@ class TrainingPanel(_LivePanel):
     per layer, the initial weight range ±s, learning rate γ, epochs, Train.  Every
     k epochs the train/test loss curves and the decision boundary are redrawn and
     the progress bar moves.  The network is `models.MLP(2, [units] * layers,
-    activation=...)` with one sigmoid output (for 1 or 2 sigmoid layers that is the
-    lecture's `OneHiddenLayerNet` / `TwoHiddenLayerNet`, the same numbers).
+    activation=...)` with one sigmoid output, as the lecture's `OneHiddenLayerNet` /
+    `TwoHiddenLayerNet` for 1 or 2 hidden layers (the same numbers as those classes).
     After `train()`: `history`, `model`, `split`, `summary`, `seconds_per_epoch`.
 
     ``data=``: your own data instead of the built-in sets, a `data.Split` or
