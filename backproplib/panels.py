@@ -15,9 +15,8 @@ under the figure.  Training is `training.sgd` (Algorithm 1) itself, called with
 a per-epoch callback that redraws; no second training loop lives here.  Each
 panel opens in the start state its constructor describes (untrained), and
 ``reset()`` or its Reset button returns to it; any change that makes the last
-run's curve stale (data set, depth, activation, hidden units, initial weights, θ, γ,
-epochs) clears
-it, and the status line says "not trained yet".
+run's curve stale (data set, depth, activation, hidden units, initial weights,
+θ, γ, epochs) clears it, and the status line says "not trained yet".
 
 The figure and the status line are a `figure_view.FigureView`.
 
