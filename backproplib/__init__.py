@@ -10,7 +10,7 @@
 a notebook asks for them, so `import backproplib` stays fast and headless.
 """
 from .engine import (
-    Var, Op, backward, topological_order, constant,
+    Var, Op, primitive, backward, topological_order, constant,
     exp, log, sin, cos, tanh, sigmoid, relu, power,
     sum, mean, transpose, reshape, matmul, take,
     softmax_cross_entropy, sigmoid_cross_entropy,
@@ -19,9 +19,11 @@ from .tables import forward_backward_table, backward_steps
 from .draw import draw_graph
 from . import modules
 from .models import (
-    LogisticRegression, OneHiddenLayerNet, TwoHiddenLayerNet, NNForward,
+    MLP, LogisticRegression, OneHiddenLayerNet, TwoHiddenLayerNet, NNForward, Parameters,
     init_params, model_from_params, nn_forward, nn_backward,
 )
+from .activations import ACTIVATIONS, Activation
+from .protocol import Trainable
 from .training import sgd, History
 from .gradcheck import check_gradients, directional_check, check_model, GradCheckReport
 from .data import (

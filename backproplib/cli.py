@@ -1,10 +1,12 @@
 """The command line: ``python -m backproplib COMMAND ...`` (also installed as ``backproplib``).
 
-    python -m backproplib train TRAIN.csv TEST.csv --hidden-units H [H2] --epochs E --lr γ
-                                --init zeros|random [--seed S] [--shuffle] [--metrics OUT.json]
+    python -m backproplib train TRAIN.csv TEST.csv --hidden-units H1 [H2 ...] --epochs E --lr γ
+                                --init zeros|random [--activation sigmoid|tanh|relu] [--seed S]
+                                [--shuffle] [--metrics OUT.json]
 
-trains the lecture's sigmoid network (one hidden layer of H units, or two of
-H and H2) with a softmax output over the integer labels 0..K-1 of label-first
+trains the lecture's network (one hidden layer of H1 units, two of H1 and H2,
+or as many as sizes are given; sigmoid hidden units unless --activation says
+otherwise) with a softmax output over the integer labels 0..K-1 of label-first
 CSV files, by Algorithm 1 (per-example SGD in file order unless --shuffle),
 printing the mean train and test cross-entropy after every epoch and the final
 error rates.
@@ -39,7 +41,8 @@ from . import suite
 from .data import DataFileError, load_csv
 from .files import write_atomically
 from .grading import add_grade
-from .models import OneHiddenLayerNet, TwoHiddenLayerNet
+from .activations import ACTIVATIONS
+from .models import init_params, model_from_params
 from .training import sgd
 
 __all__ = ["main", "build_parser", "CommandError", "SUBCOMMANDS"]
@@ -72,15 +75,18 @@ _POSITIVE_FLOAT = _option_type(float, lambda v: math.isfinite(v) and v > 0, "a p
 def add_train(subparsers):
     """The `train` subcommand."""
     parser = subparsers.add_parser(
-        "train", help="train a 1- or 2-hidden-layer sigmoid network with softmax output on CSV files",
-        description="Train the lecture's sigmoid network with a softmax output by SGD (Algorithm 1) on "
+        "train", help="train a network of any depth (sigmoid, tanh or ReLU units) with softmax output on CSV files",
+        description="Train the lecture's network with a softmax output by SGD (Algorithm 1) on "
                     "label-first CSV files (each row: the class label 0..K-1, then the features; x_0 = 1 "
                     "is added). Prints the mean train and test cross-entropy after every epoch and the "
                     "final error rates.")
     parser.add_argument("train_file", metavar="TRAIN.csv", help="training data, label-first CSV")
     parser.add_argument("test_file", metavar="TEST.csv", help="test data, label-first CSV")
     parser.add_argument("--hidden-units", metavar="H", nargs="+", type=_POSITIVE_INT, required=True,
-                        help="hidden units: one size D (1 hidden layer) or two sizes D1 D2 (2 hidden layers)")
+                        help="hidden units, one size per hidden layer: D (1 hidden layer), D1 D2 (2), "
+                             "H1 H2 H3 ... (any depth)")
+    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
+                        help="the hidden units' activation (default sigmoid, the lecture's)")
     parser.add_argument("--epochs", metavar="E", type=_POSITIVE_INT, required=True,
                         help="number of passes over the training data")
     parser.add_argument("--lr", metavar="γ", type=_POSITIVE_FLOAT, required=True,
@@ -111,9 +117,6 @@ class _Stopped(Exception):
 def run_train(args):
     """Load the data, build the network, train it and report; returns the exit status:
     0 trained, 2 bad input, 3 training diverged, 130 interrupted (Ctrl-C)."""
-    if len(args.hidden_units) > 2:
-        raise CommandError(f"--hidden-units takes one size (1 hidden layer) or two (2 hidden layers), "
-                           f"got {len(args.hidden_units)}: {' '.join(map(str, args.hidden_units))}")
     metrics = _metrics_target(args.metrics, (args.train_file, args.test_file)) if args.metrics is not None else None
     X_train, y_train = load_csv(args.train_file)
     X_test, y_test = load_csv(args.test_file)
@@ -132,9 +135,10 @@ def run_train(args):
     _check_memory(M, args.hidden_units, K, len(y_train) + len(y_test))
     for note in _label_notes(args.train_file, y_train, args.test_file, y_test, K):
         print(f"note: {note}", file=sys.stderr)
-    network = OneHiddenLayerNet if len(args.hidden_units) == 1 else TwoHiddenLayerNet
-    model = network(M, *args.hidden_units, K=K, init=args.init, seed=args.seed)
-    print(f"{network.__name__}: M = {M} features, hidden units {' and '.join(map(str, args.hidden_units))}, "
+    model = model_from_params(init_params("mlp", M, *args.hidden_units, K=K, init=args.init, seed=args.seed),
+                              args.activation)
+    act = "" if args.activation == "sigmoid" else f", {args.activation} units"
+    print(f"{type(model).__name__}: M = {M} features, hidden units {_joined(args.hidden_units)}{act}, "
           f"K = {K} classes; {len(y_train)} training and {len(y_test)} test examples; "
           f"init {args.init}, γ = {args.lr:g}, {args.epochs} epochs, "
           f"{'shuffled' if args.shuffle else 'file'} order")
@@ -179,6 +183,12 @@ def run_train(args):
         print(f"{_prog(args)} train: {'error: ' if stopped.status != 130 else ''}{stopped.message}", file=sys.stderr)
         return stopped.status
     return 0
+
+
+def _joined(sizes):
+    """'4', '5 and 3', '8, 8 and 4'."""
+    words = list(map(str, sizes))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _prog(args):

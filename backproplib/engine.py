@@ -36,7 +36,7 @@ import numpy as np
 from . import functional as F
 
 __all__ = [
-    "Var", "Op", "backward", "topological_order", "constant", "contribution", "consumers",
+    "Var", "Op", "primitive", "backward", "topological_order", "constant", "contribution", "consumers",
     "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "power",
     "sum", "mean", "transpose", "reshape", "matmul", "take",
     "softmax_cross_entropy", "sigmoid_cross_entropy",
@@ -48,23 +48,35 @@ _creation_counter = itertools.count()
 class Op:
     """A primitive operation: its forward function and, per input, its local derivative.
 
-    `fmt` prints the forward equation from the inputs' labels ({0}, {1}) and the
-    op's fixed argument ({aux}).  Each entry of `partials` is a pair
-    (label, vjp): `label` prints du/dv_j; `vjp(node, g)` returns g·(du/dv_j),
-    the contribution of node u to dy/dv_j (for arrays, a vector-Jacobian
-    product laid out like v_j).  Labels may also use the node's own label
-    ({out}), the exponent minus one ({aux_minus_1}), a reduction's axis
-    ({axis}) and an index ({index}); a partial label containing {g} (the
-    incoming dy/du) prints the whole product instead, for array operations
-    where it is not a plain multiplication.  `tables` fills these fields in.
+    ``Op(name, fmt, forward, (label_1, vjp_1)[, (label_2, vjp_2)])``, one pair per input v_j:
+
+    * `fmt` prints the forward equation from the inputs' labels ({0}, {1}) and
+      the op's fixed argument ({aux});
+    * ``op.labels[j]`` prints du/dv_j for the tables; besides {0}, {1} and {aux}
+      it may use the node's own label ({out}), the exponent minus one
+      ({aux_minus_1}), a reduction's axis ({axis}) and an index ({index}); a label
+      containing {g} (the incoming dy/du) prints the whole product instead, for
+      array operations where it is not a plain multiplication;
+    * ``op.vjps[j](node, g)`` returns g·(du/dv_j), the contribution of node u to
+      dy/dv_j (for arrays, a vector-Jacobian product laid out like v_j).
+
+    `primitive` builds an Op (and the function that applies it) from a forward
+    and one elementwise derivative per input; this class is the general form.
     """
 
-    __slots__ = ("name", "fmt", "forward", "partials")
+    __slots__ = ("name", "fmt", "forward", "labels", "vjps")
 
     def __init__(self, name, fmt, forward, *partials):
         if len(partials) > 2:
             raise ValueError(f"Op {name!r}: a node has at most two inputs (v1, v2), got {len(partials)} partials")
-        self.name, self.fmt, self.forward, self.partials = name, fmt, forward, partials
+        self.name, self.fmt, self.forward = name, fmt, forward
+        self.labels = tuple(label for label, _ in partials)
+        self.vjps = tuple(vjp for _, vjp in partials)
+
+    @property
+    def partials(self):
+        """The pairs (labels[j], vjps[j]), one per input: `label, vjp = op.partials[j]`."""
+        return tuple(zip(self.labels, self.vjps))
 
     def __repr__(self):
         return f"Op({self.name!r})"
@@ -305,6 +317,8 @@ def _binary(op, a, b):
 
 def _check_broadcast(operation, sa, sb):
     """(N, H) + (H,) is a bias and fine; (3,) + (3, 1) silently making (3, 3) is an error."""
+    if sa == sb or not sb or (len(sb) <= len(sa) and sa[len(sa) - len(sb):] == sb) or not sa:
+        return                          # the common cases, decided without numpy: the result has shape sa (or sb)
     try:
         out = np.broadcast_shapes(sa, sb)
     except ValueError:
@@ -455,8 +469,14 @@ MATMUL = Op("matmul", "{0} @ {1}", _matmul_forward,
 
 
 def _softmax_ce_vjp(n, g):
-    probs, onehot = n.aux
-    return g * (probs - onehot) / (probs.shape[0] if probs.ndim == 2 else 1)
+    probs, labels = n.aux
+    c = probs.copy()
+    if c.ndim == 1:
+        c[labels] -= 1.0
+    else:
+        c[np.arange(c.shape[0]), labels] -= 1.0
+        c /= c.shape[0]
+    return g * c
 
 
 SOFTMAX_CE = Op("softmax_cross_entropy", "CE(softmax({0}), y*)", None,
@@ -609,22 +629,16 @@ def softmax_cross_entropy(a, labels):
     """J = mean over examples of -log ŷ_{y*}, ŷ = softmax(a); dJ/da = (ŷ - onehot(y*))/N.
 
     `a`: scores of shape (N, K) (or (K,) for one example); `labels`: integers
-    0..K-1.  The negative of the log-likelihood, so that we minimise it.
+    0..K-1.  The negative of the log-likelihood, so that we minimise it.  J and ŷ
+    come from `functional.softmax_cross_entropy_with_probs`, the routine the hand-written
+    `modules.softmax_cross_entropy_forward` uses too, so the two agree bit for bit.
     """
     a = _node_of(a, "softmax_cross_entropy")
-    labels = F.check_labels("softmax_cross_entropy", labels, a.shape)
-    if a.value.size == 0:
-        raise ValueError(f"softmax_cross_entropy: the batch is empty (scores of shape {a.shape}); the mean "
-                         "loss over no examples is undefined")
-    F.check_finite("softmax_cross_entropy", scores=a.value)
-    probs = F.softmax(a.value)
-    onehot = np.zeros_like(probs)
-    if probs.ndim == 1:
-        onehot[labels] = 1.0
-    else:
-        onehot[np.arange(probs.shape[0]), labels] = 1.0
-    loss = float(np.mean(F.softmax_cross_entropy(a.value, labels)))
-    return _node(loss, SOFTMAX_CE, a, None, (probs, onehot))
+    if a.value.size:
+        F.check_finite("softmax_cross_entropy", scores=a.value)
+    losses, probs, labels = F.softmax_cross_entropy_with_probs(a.value, labels, "softmax_cross_entropy")
+    loss = losses if probs.ndim == 1 else float(np.mean(losses))
+    return _node(loss, SOFTMAX_CE, a, None, (probs, labels))
 
 
 def sigmoid_cross_entropy(b, y_star):
@@ -643,6 +657,69 @@ def sigmoid_cross_entropy(b, y_star):
     loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr, "sigmoid_cross_entropy")))
     y = F.sigmoid(b.value)
     return _node(loss, SIGMOID_CE, b, None, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
+
+
+def primitive(name, forward, *derivatives, fmt=None, labels=None):
+    """A new primitive operation u = f(v1) or u = f(v1, v2), from its forward and its local derivatives.
+
+    The lecture's backward computation needs nothing else from an operation:
+    its value, and for each input v_j the local derivative du/dv_j.  Give
+
+    * `forward(v1[, v2])`: the value u, for Python floats and for float64 arrays
+      (elementwise; numpy functions such as np.logaddexp serve both);
+    * one `derivative(v1[, v2])` per input: du/dv_j at those inputs, elementwise,
+      shaped like u (the chain rule then multiplies it by dy/du);
+    * `fmt` (default "name({0})" or "name({0}, {1})"): the forward equation for
+      tables and drawings, with {0}, {1} for the inputs' labels;
+    * `labels` (default "∂name/∂v1", ...): how the tables print each du/dv_j,
+      with the same fields ({0}, {1}, and {out} for u itself).
+
+    Returns the function that applies it to Vars (numbers and arrays become
+    constants, as for the built-in operations), with the `Op` as its `.op`.
+    Its nodes take part in everything the built-ins do: `backward` Versions A
+    and B, `forward_backward_table`, `backward_steps` and `draw_graph`, and the
+    numeric policy (a result or derivative that is not finite is an error
+    naming `name`).
+
+    For example softplus, u = log(1 + e^v) with du/dv = σ(v):
+
+        softplus = primitive("softplus", lambda v: np.logaddexp(0.0, v), functional.sigmoid,
+                             labels=["σ({0})"])
+        J = softplus(Var(2.0, name="x"));  J.backward()      # x.grad == σ(2)
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"primitive: name must be a non-empty string, got {name!r}")
+    if not callable(forward):
+        raise TypeError(f"primitive {name!r}: forward must be a function, got {type(forward).__name__}")
+    if len(derivatives) not in (1, 2) or not all(callable(d) for d in derivatives):
+        raise ValueError(f"primitive {name!r}: give one derivative function per input (one or two inputs), "
+                         f"got {len(derivatives)} of types {[type(d).__name__ for d in derivatives]}")
+    n_inputs = len(derivatives)
+    if labels is None:
+        labels = [f"∂{name}/∂v{j + 1}" for j in range(n_inputs)] if n_inputs == 2 else [f"{name}′({{0}})"]
+    labels = list(labels)
+    if len(labels) != n_inputs or not all(isinstance(label, str) for label in labels):
+        raise ValueError(f"primitive {name!r}: labels must be {n_inputs} string(s), one per derivative, "
+                         f"got {labels!r}")
+    if fmt is None:
+        fmt = f"{name}({{0}})" if n_inputs == 1 else f"{name}({{0}}, {{1}})"
+    if n_inputs == 1:
+        d1, = derivatives
+        op = Op(name, fmt, forward, (labels[0], lambda n, g: g * d1(n.v1.value)))
+
+        def apply(x):
+            return _unary(op, x)
+    else:
+        d1, d2 = derivatives
+        op = Op(name, fmt, forward, (labels[0], lambda n, g: g * d1(n.v1.value, n.v2.value)),
+                (labels[1], lambda n, g: g * d2(n.v1.value, n.v2.value)))
+
+        def apply(a, b):
+            return _binary(op, a, b)
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"u = {fmt.format('v1', 'v2')}, a primitive defined with engine.primitive."
+    apply.op = op
+    return apply
 
 
 # ---------------------------------------------------------------------------- backward
@@ -805,8 +882,9 @@ def _check_leaf(u):
 def _fitted(c, v):
     """The contribution c summed back to v's shape if broadcasting stretched v
     (and made a Python float again where v holds a float)."""
-    if type(v.value) is float or np.shape(c) != np.shape(v.value):
-        return _fit(c, np.shape(v.value))
+    value = v.value
+    if type(value) is float or type(c) is not np.ndarray or c.shape != value.shape:
+        return _fit(c, np.shape(value))
     return c
 
 
@@ -816,7 +894,7 @@ def contribution(u, slot, g):
     Summed back to v_j's shape exactly as both backward versions add it (the
     step-by-step tables replay the backward pass with it).
     """
-    c = u.op.partials[slot][1](u, g)
+    c = u.op.vjps[slot](u, g)
     return c if type(c) is float else _fitted(c, u.inputs[slot])
 
 
@@ -831,14 +909,14 @@ def _backward_b(y, order, seed):
                 if type(g) is not float or g - g:
                     _check_leaf(u)
                 continue
-            partials = u.op.partials
-            c = partials[0][1](u, g)    # (dy/du)(du/dv1)
+            vjps = u.op.vjps
+            c = vjps[0](u, g)           # (dy/du)(du/dv1)
             if type(c) is not float:
                 c = _own(_fitted(c, v), g)
             v.grad = c if v.grad is None else v.grad + c
             v = u.v2
             if v is not None:
-                c = partials[1][1](u, g)    # (dy/du)(du/dv2)
+                c = vjps[1](u, g)           # (dy/du)(du/dv2)
                 if type(c) is not float:
                     c = _own(_fitted(c, v), g)
                 v.grad = c if v.grad is None else v.grad + c

@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = [
     "sigmoid", "log_sigmoid", "sigmoid_derivative", "softmax", "log_softmax",
-    "binary_cross_entropy_with_logits", "softmax_cross_entropy", "check_finite",
+    "binary_cross_entropy_with_logits", "softmax_cross_entropy", "softmax_cross_entropy_with_probs",
+    "check_finite",
 ]
 
 
@@ -54,18 +55,33 @@ def log_sigmoid(b):
     return -(np.log1p(np.exp(-np.abs(b))) + np.maximum(-b, 0.0))
 
 
+def _shifted_exp(a, axis=-1):
+    """(m, e, s): m = max a, e = exp(a − m) and s = Σ e along `axis`, the log-sum-exp trick's parts.
+
+    Every exponent is ≤ 0, so nothing overflows, and s ≥ 1 (the largest term is exp(0)), so log s is finite.
+    m and s keep the reduced axis; for one example (a 1-D a) they are scalars, the same numbers
+    computed without that bookkeeping (the per-example training loop calls this once a step).
+    """
+    if a.ndim == 1 and axis in (-1, 0):
+        m = a.max()
+        e = np.exp(a - m)
+        return m, e, e.sum()
+    m = a.max(axis=axis, keepdims=True)
+    e = np.exp(a - m)
+    return m, e, e.sum(axis=axis, keepdims=True)
+
+
 def softmax(a, axis=-1):
     """ŷ_k = exp(a_k) / Σ_l exp(a_l), shifted by max(a) so exp never overflows."""
-    a = np.asarray(a, dtype=np.float64)
-    e = np.exp(a - a.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    _, e, s = _shifted_exp(np.asarray(a, dtype=np.float64), axis)
+    return e / s
 
 
 def log_softmax(a, axis=-1):
-    """log ŷ_k = a_k - log Σ_l exp(a_l), by the log-sum-exp trick."""
+    """log ŷ_k = a_k − log Σ_l exp(a_l) = (a_k − m) − log Σ_l exp(a_l − m), by the log-sum-exp trick."""
     a = np.asarray(a, dtype=np.float64)
-    shifted = a - a.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    m, _, s = _shifted_exp(a, axis)
+    return (a - m) - np.log(s)
 
 
 def check_finite(operation, **arrays):
@@ -99,23 +115,46 @@ def binary_cross_entropy_with_logits(b, y_star, operation="binary cross-entropy"
     return np.maximum(b, 0.0) - y_star * b + np.log1p(np.exp(-np.abs(b)))
 
 
+def softmax_cross_entropy_with_probs(a, labels, operation="softmax cross-entropy"):
+    """(per-example loss −log ŷ_{y*}, ŷ, labels) with ŷ = softmax(a) over the last axis: the one stable routine.
+
+    The K-class output of the lecture's networks, shared by `modules.softmax_cross_entropy_forward` and
+    `engine.softmax_cross_entropy`.  With m = max_k a_k and s = Σ_l exp(a_l − m),
+
+        −log ŷ_{y*} = log s + m − a_{y*},        ŷ = exp(a − m) / s,
+
+    so no exp overflows and the loss stays finite even where ŷ_{y*} underflows to 0.
+    `a` has shape (N, K) with integer labels 0..K−1 of shape (N,), or (K,) with one label
+    (then the loss is a Python float).  Labels are checked here, once, and returned as integers (an int, or
+    an int array) for the backward pass; `operation` names the caller in errors.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        label = check_label(operation, labels, a.shape[0])
+        m, e, s = _shifted_exp(a)
+        return math.log(s) + float(m) - float(a[label]), e / s, label
+    labels = check_labels(operation, labels, a.shape)
+    if a.shape[0] == 0:
+        raise ValueError(f"{operation}: the batch is empty (scores of shape {a.shape}); the mean loss over no "
+                         "examples is undefined")
+    m, e, s = _shifted_exp(a)
+    return np.log(s[:, 0]) + m[:, 0] - a[np.arange(a.shape[0]), labels], e / s, labels
+
+
 def softmax_cross_entropy(a, labels):
-    """Per-example loss -log ŷ_{y*} with ŷ = softmax(a) over the last axis.
+    """Per-example loss −log ŷ_{y*} with ŷ = softmax(a) over the last axis (`softmax_cross_entropy_with_probs`).
 
     `a` has shape (N, K) (or (K,) for one example); `labels` are integers
     0..K-1 of shape (N,) (or a single int).
     """
-    a = np.asarray(a, dtype=np.float64)
-    labels = check_labels("softmax cross-entropy", labels, a.shape)
-    logp = log_softmax(a)
-    if a.ndim == 1:
-        return -logp[labels]
-    return -logp[np.arange(a.shape[0]), labels]
+    return softmax_cross_entropy_with_probs(a, labels)[0]
 
 
 def check_label(operation, label, k):
     """One class label as an int in 0..k-1: an integer, or a float that is a whole number (3.0 from a
     CSV file), the same rule as `check_labels` but quick enough to run once per example."""
+    if isinstance(label, np.ndarray) and label.ndim == 0:
+        label = label[()]
     if isinstance(label, (float, np.floating)) and float(label).is_integer():
         label = int(label)
     if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or not 0 <= label < k:

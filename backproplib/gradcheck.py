@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import Var, backward
+from .protocol import Trainable, missing_members
 
 __all__ = [
     "check_gradients", "directional_check", "check_model", "relative_error",
@@ -491,24 +492,30 @@ def directional_check(f, params, analytic=None, n_directions=3, seed=0, eps=1e-6
 def check_model(model, X, y, route="backward", n_directions=None, eps=1e-6, threshold=FINE):
     """Check a model's gradients on the batch (X, y), in place on `model.params`.
 
+    `model`: any model following the checking part of `protocol.Trainable` (every model of `models`).
+
     route="backward": the hand-written `model.loss_and_gradients(X, y)`;
     route="engine": backward through `model.engine_loss(X, y)`.
     n_directions=None checks every entry; a number runs `directional_check` instead.
     """
+    if route not in ("backward", "engine"):
+        raise ValueError(f"check_model: route must be 'backward' or 'engine', got {route!r}")
+    missing = missing_members(model, Trainable.CHECKING + (("engine_loss",) if route == "engine" else ()))
+    if missing:
+        raise TypeError(f"check_model: model must follow the checking protocol of backproplib.protocol.Trainable; "
+                        f"{type(model).__name__} lacks {', '.join(missing)}")
     if route == "backward":
         analytic = model.loss_and_gradients(X, y)[1]
 
         def f():
             return model.loss_and_gradients(X, y)[0]
-    elif route == "engine":
+    else:
         J, variables = model.engine_loss(X, y)
         backward(J)
         analytic = {name: v.grad for name, v in variables.items()}
 
         def f():
             return model.engine_loss(X, y)[0]
-    else:
-        raise ValueError(f"check_model: route must be 'backward' or 'engine', got {route!r}")
     if n_directions is None:
         return check_gradients(f, model.params, analytic, eps=eps, threshold=threshold)
     return directional_check(f, model.params, analytic, n_directions=n_directions, eps=eps,

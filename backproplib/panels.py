@@ -3,7 +3,8 @@
 ``ThetaSliders``   logistic regression (Case 1): one slider per θ_j redraws the
                    decision boundary θᵀx = 0 and the loss; Train runs SGD from
                    the current θ and the sliders show the trained θ.
-``TrainingPanel``  a 1- or 2-hidden-layer network: data set, hidden units,
+``TrainingPanel``  a network of 1–4 hidden layers (`models.MLP`): data set (or
+                   your own, ``data=``), depth, activation, hidden units,
                    learning rate γ, epochs and a Train button; the loss curves
                    and the boundary are redrawn as it learns, with progress.
 
@@ -14,8 +15,8 @@ under the figure.  Training is `training.sgd` (Algorithm 1) itself, called with
 a per-epoch callback that redraws; no second training loop lives here.  Each
 panel opens in the start state its constructor describes (untrained), and
 ``reset()`` or its Reset button returns to it; any change that makes the last
-run's curve stale (data set, network, initial weights, θ, γ, epochs) clears
-it, and the status line says "not trained yet".
+run's curve stale (data set, depth, activation, hidden units, initial weights,
+θ, γ, epochs) clears it, and the status line says "not trained yet".
 
 The figure and the status line are a `figure_view.FigureView`.
 
@@ -32,13 +33,18 @@ import ipywidgets as widgets
 import numpy as np
 
 from . import data, models, training
+from .activations import ACTIVATIONS
 from .figure_view import FigureView
 from .plots import BoundaryView, LossCurves
 from .presentation import WIDGET_CLASS
 
-__all__ = ["ThetaSliders", "TrainingPanel", "PANEL_DATASETS", "LEARNING_RATES", "INIT_SCALES", "choice_slider"]
+__all__ = ["ThetaSliders", "TrainingPanel", "PANEL_DATASETS", "PANEL_DEPTHS", "PANEL_ACTIVATIONS", "YOUR_DATA",
+           "LEARNING_RATES", "INIT_SCALES", "choice_slider"]
 
 PANEL_DATASETS = ("xor", "moons", "spirals")
+PANEL_DEPTHS = (1, 2, 3, 4)                             # hidden layers
+PANEL_ACTIVATIONS = tuple(ACTIVATIONS)                  # 'sigmoid' (the lecture's), 'tanh', 'relu'
+YOUR_DATA = "your data"                                 # the data-set choice of TrainingPanel(data=...)
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 INIT_SCALES = tuple(k / 10 for k in range(21))          # 0.0, 0.1, …, 2.0
 MAX_REDRAWS = 40          # a long run is redrawn every k epochs, about this many times in all
@@ -338,34 +344,54 @@ class ThetaSliders(_LivePanel):
 
 
 class TrainingPanel(_LivePanel):
-    """Train a 1- or 2-hidden-layer sigmoid network on a 2-D data set, watching it learn.
+    """Train a network of 1–4 hidden layers on a 2-D data set, watching it learn.
 
-    Controls: data set (XOR, moons, spirals), hidden layers (1 or 2), hidden units
+    Controls: data set (XOR, moons, spirals; or "your data"), hidden layers (1–4),
+    the hidden units' activation (sigmoid, the lecture's; tanh; ReLU), hidden units
     per layer, the initial weight range ±s, learning rate γ, epochs, Train.  Every
     k epochs the train/test loss curves and the decision boundary are redrawn and
-    the progress bar moves.
+    the progress bar moves.  The network is `models.MLP(2, [units] * layers,
+    activation=...)` with one sigmoid output, as the lecture's `OneHiddenLayerNet` /
+    `TwoHiddenLayerNet` for 1 or 2 hidden layers (the same numbers as those classes).
     After `train()`: `history`, `model`, `split`, `summary`, `seconds_per_epoch`.
+
+    ``data=``: your own data instead of the built-in sets, a `data.Split` or
+    ``(X_train, y_train, X_test, y_test)``, with 2 features per row and labels 0 or 1
+    (checked: a clear error names the array at fault and its shape); the data-set
+    control then starts at "your data" (the built-in sets stay one click away).
 
     Start state: the constructor's controls, the data set's points over an untrained
     (p = ½) background, no curves, "not trained yet".
     """
 
-    def __init__(self, dataset="moons", hidden_layers=1, hidden_units=8, learning_rate=0.5, epochs=30,
-                 init_scale=1.0, n=200, seed=0):
-        if dataset not in PANEL_DATASETS:
-            raise ValueError(f"TrainingPanel: dataset must be one of {', '.join(PANEL_DATASETS)}, "
-                             f"got {dataset!r}")
+    def __init__(self, dataset=None, hidden_layers=1, hidden_units=8, learning_rate=0.5, epochs=30,
+                 init_scale=1.0, n=200, seed=0, activation="sigmoid", data=None):
+        self.user_split = None if data is None else self._checked_split(data)
+        if dataset is None:
+            dataset = "moons" if data is None else YOUR_DATA
+        choices = PANEL_DATASETS if data is None else (YOUR_DATA, *PANEL_DATASETS)
+        if dataset not in choices:
+            raise ValueError(f"TrainingPanel: dataset must be one of {', '.join(choices)}, got {dataset!r}"
+                             + (f" (\"{YOUR_DATA}\" needs data=...)" if dataset == YOUR_DATA else ""))
+        if hidden_layers not in PANEL_DEPTHS:
+            raise ValueError(f"TrainingPanel: hidden_layers must be one of {', '.join(map(str, PANEL_DEPTHS))}, "
+                             f"got {hidden_layers!r}")
+        if activation not in PANEL_ACTIVATIONS:
+            raise ValueError(f"TrainingPanel: activation must be one of {', '.join(PANEL_ACTIVATIONS)}, "
+                             f"got {activation!r}")
         self.n, self.seed = n, seed
-        self.dataset = widgets.Dropdown(options=PANEL_DATASETS, value=dataset, description="data set")
+        self.dataset = widgets.Dropdown(options=choices, value=dataset, description="data set")
         wide = {"description_width": "initial"}
-        self.hidden_layers = widgets.Dropdown(options=(1, 2), value=hidden_layers, description="hidden layers",
-                                              style=wide)
+        self.hidden_layers = widgets.Dropdown(options=PANEL_DEPTHS, value=hidden_layers,
+                                              description="hidden layers", style=wide)
+        self.activation = widgets.Dropdown(options=PANEL_ACTIVATIONS, value=activation, description="activation",
+                                           style=wide)
         self.hidden_units = widgets.IntSlider(value=hidden_units, min=1, max=32, description="hidden units",
                                               style=wide)
         self.init_scale = choice_slider(INIT_SCALES, init_scale, "init ±")
-        self._start = {self.dataset: dataset, self.hidden_layers: hidden_layers, self.hidden_units: hidden_units,
-                       self.init_scale: float(init_scale)}
-        super().__init__([widgets.HBox([self.dataset, self.hidden_layers]),
+        self._start = {self.dataset: dataset, self.hidden_layers: hidden_layers, self.activation: activation,
+                       self.hidden_units: hidden_units, self.init_scale: float(init_scale)}
+        super().__init__([widgets.HBox([self.dataset, self.hidden_layers, self.activation]),
                           widgets.HBox([self.hidden_units, self.init_scale])], learning_rate, epochs, description=(
             "left: the training points (blue y* = 0, orange y* = 1) over the network's p(y = 1 | x) in bands of "
             "0.1, with its decision boundary as a black line; right: the mean cross-entropy per epoch, train "
@@ -374,9 +400,44 @@ class TrainingPanel(_LivePanel):
         self.split = None
         self.boundary = None
         self.dataset.observe(self._on_dataset, names="value")
-        for control in (self.hidden_layers, self.hidden_units, self.init_scale):
+        for control in (self.hidden_layers, self.activation, self.hidden_units, self.init_scale):
             control.observe(self._changed, names="value")
         self.reset()
+
+    @staticmethod
+    def _checked_split(data_):
+        """`data_` as a `data.Split` of float64 (N, 2) inputs and int64 labels 0/1, or a ValueError naming
+        TrainingPanel and the array at fault."""
+        if isinstance(data_, dict) or isinstance(data_, (str, bytes)) or not hasattr(data_, "__len__") \
+                or len(data_) != 4:
+            raise ValueError("TrainingPanel: data= must be a data.Split or a tuple (X_train, y_train, X_test, "
+                             f"y_test), got {type(data_).__name__}"
+                             + (f" of length {len(data_)}" if hasattr(data_, "__len__") else ""))
+        parts = {}
+        for which in ("train", "test"):
+            X, y = data_[0 if which == "train" else 2], data_[1 if which == "train" else 3]
+            try:
+                X = np.array(X, dtype=np.float64)
+                y_raw = np.array(y, dtype=np.float64)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"TrainingPanel: X_{which} and y_{which} must be arrays of numbers ({err})") from None
+            if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+                raise ValueError(f"TrainingPanel: X_{which} must have shape (N, 2), N ≥ 1 rows of 2 features (the "
+                                 f"panel draws the plane x₁, x₂), got shape {X.shape}")
+            if y_raw.shape != (len(X),):
+                raise ValueError(f"TrainingPanel: y_{which} must have shape ({len(X)},), one label per row of "
+                                 f"X_{which} {X.shape}, got shape {y_raw.shape}")
+            if not np.all(np.isfinite(X)):
+                row = int(np.argwhere(~np.isfinite(X))[0][0])
+                raise ValueError(f"TrainingPanel: X_{which} {X.shape} must be finite numbers, row {row} is "
+                                 f"{X[row].tolist()}")
+            wrong = ~((y_raw == 0) | (y_raw == 1))
+            if wrong.any():
+                i = int(np.argmax(wrong))
+                raise ValueError(f"TrainingPanel: y_{which} {y_raw.shape} must hold the labels 0 and 1 (the "
+                                 f"network has one sigmoid output, p(y = 1 | x)), got {y_raw[i]:g} at index {i}")
+            parts[f"X_{which}"], parts[f"y_{which}"] = X, y_raw.astype(np.int64)
+        return data.Split(**parts)
 
     def _start_controls(self):
         return self._start
@@ -391,7 +452,10 @@ class TrainingPanel(_LivePanel):
 
     def _restart(self):
         """Load the chosen data set and draw it over an untrained (p = ½ everywhere) background."""
-        self.split = data.load_dataset(self.dataset.value, n=self.n, seed=self.seed)
+        if self.dataset.value == YOUR_DATA:
+            self.split = self.user_split
+        else:
+            self.split = data.load_dataset(self.dataset.value, n=self.n, seed=self.seed)
         if self.boundary is None:
             self.boundary = BoundaryView(self.boundary_ax, self.split.X_train, self.split.y_train,
                                          style=self.view.style)
@@ -409,13 +473,14 @@ class TrainingPanel(_LivePanel):
     def make_model(self):
         """A freshly initialised network as the controls describe it (seeded: same controls, same start).
 
+        `models.MLP(2, [units] * layers, activation=...)`, wrapped as the lecture's `OneHiddenLayerNet` or
+        `TwoHiddenLayerNet` for 1 or 2 hidden layers (the same parameters, the same numbers).
         Weights are drawn from U(−s, s) with s the "init ±" control (s = 0: all zeros), biases 0.
         """
         units, scale = self.hidden_units.value, self.init_scale.value
         start = {"init": "zeros"} if scale == 0 else {"init": "random", "seed": self.seed, "scale": scale}
-        if self.hidden_layers.value == 1:
-            return models.OneHiddenLayerNet(2, units, **start)
-        return models.TwoHiddenLayerNet(2, units, units, **start)
+        network = models.MLP(2, [units] * self.hidden_layers.value, activation=self.activation.value, **start)
+        return models.model_from_params(network.params)
 
     def train(self):
         """Build the network, run Algorithm 1, redraw as it goes; returns the history."""

@@ -196,7 +196,7 @@ def _parenthesised(label):
 
 def _update_text(u, slot, names, y):
     """'dJ/dt += dJ/du1 · cos(t)' for the input `slot` of u (y: the output's label)."""
-    label = u.op.partials[slot][0]
+    label = u.op.labels[slot]
     source = _adjoint(y, names[u])
     rhs = (_render(label, u, names, g=source) if "{g}" in label
            else f"{source} · {_parenthesised(_render(label, u, names))}")

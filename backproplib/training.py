@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .models import _Model
+from .protocol import Trainable, missing_members
 
 __all__ = ["sgd", "History"]
 
@@ -47,9 +47,12 @@ def _is_count(v, least):
 
 
 def _check_settings(model, epochs, lr, batch_size, shuffle, seed, callback):
-    if not isinstance(model, _Model):
-        raise TypeError(f"sgd: model must be a LogisticRegression, OneHiddenLayerNet or TwoHiddenLayerNet, "
-                        f"got {type(model).__name__}")
+    missing = missing_members(model, Trainable.TRAINING)
+    if missing:
+        hint = "; for a dict of parameters pass bp.model_from_params(params)" if isinstance(model, dict) else ""
+        raise TypeError(f"sgd: model must follow the training protocol backproplib.protocol.Trainable, as every "
+                        f"model of backproplib.models does; got {type(model).__name__}, which lacks "
+                        f"{', '.join(missing)}{hint}")
     if not _is_count(epochs, 0):
         raise ValueError(f"sgd: epochs must be a non-negative integer, got {epochs!r}")
     if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.number)) and math.isfinite(lr) and lr > 0):
@@ -90,6 +93,8 @@ def _prepared_set(model, X, y, which):
 def sgd(model, X_train, y_train, X_test=None, y_test=None, epochs=10, lr=0.1, shuffle=False, seed=0,
         batch_size=1, callback=None):
     """Train `model` in place by Algorithm 1 and return the History of the epochs.
+
+    `model`: any model following `protocol.Trainable` (every model of `models` does).
 
     batch_size=1 is Algorithm 1 exactly: one update per example, in data order
     (or in a fresh permutation each epoch from a generator seeded by `seed` if

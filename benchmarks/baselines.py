@@ -7,7 +7,9 @@ cross-entropy), so the benchmark can check that they agree before it times them.
 * ``NumpyTwoHidden`` / ``NumpyOneHiddenSoftmax``: what one writes by hand in a
   few lines of numpy, without any checks or layers; a step computes only what
   the update needs (not the loss J).
-* ``TorchTwoHidden`` / ``TorchOneHiddenSoftmax``: tensors with requires_grad,
+* ``NumpyMLP``: the same for a softmax network of any depth and activation,
+  trained one example at a time (Algorithm 1), the loop one writes by hand.
+* ``TorchTwoHidden`` / ``TorchOneHiddenSoftmax`` / ``TorchMLP``: tensors with requires_grad,
   loss.backward(), and an update under no_grad (float64, CPU).
 * ``BareNode``: not an engine but a floor: the least a Python graph node can
   be, to show what the interpreter and its garbage collector charge per node
@@ -100,6 +102,66 @@ class NumpyOneHiddenSoftmax:
         return self.evaluate(X, y)
 
 
+_ACTIVATIONS = {                        # z = act(a), and act′(a) from z
+    "sigmoid": (_sigmoid, lambda z: z * (1.0 - z)),
+    "tanh": (np.tanh, lambda z: 1.0 - z * z),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda z: z > 0),
+}
+
+
+def unfolded_layers(params, L):
+    """[(w, bias)] per layer, w of shape (in, out): a model's parameters with any folded bias column split off."""
+    if L == 1:
+        return [(params[n][:, 1:].T.copy(), params[n][:, 0].copy()) for n in ("alpha", "beta")]
+    names = [(f"alpha{l}", f"b{l}") for l in range(1, L + 1)] + [("beta", "beta0")]
+    return [(params[w].copy(), params[b].copy()) for w, b in names]
+
+
+class NumpyMLP:
+    """z⁽ˡ⁾ = act(z⁽ˡ⁻¹⁾ w_l + b_l), ŷ = softmax(z⁽ᴸ⁾ β + β₀), mean cross-entropy; per-example SGD by hand."""
+
+    def __init__(self, params, L, activation):
+        self.layers = unfolded_layers(params, L)
+        self.act, self.act_prime = _ACTIVATIONS[activation]
+
+    def step(self, x, y, lr):
+        """One SGD step on one example (x of shape (M,), int label y)."""
+        act, layers = self.act, self.layers
+        hs = [x]
+        for w, b in layers[:-1]:
+            hs.append(act(hs[-1] @ w + b))
+        w, b = layers[-1]
+        s = hs[-1] @ w + b
+        g = np.exp(s - s.max())
+        g /= g.sum()
+        g[y] -= 1.0
+        for l in range(len(layers) - 1, -1, -1):
+            w, b = layers[l]
+            if l:
+                g_below = (w @ g) * self.act_prime(hs[l])
+            w -= lr * np.multiply.outer(hs[l], g)
+            b -= lr * g
+            if l:
+                g = g_below
+
+    def evaluate(self, X, y):
+        """(mean cross-entropy, error rate) on (X, y)."""
+        h = X
+        for w, b in self.layers[:-1]:
+            h = self.act(h @ w + b)
+        w, b = self.layers[-1]
+        s = h @ w + b
+        m = s.max(axis=1, keepdims=True)
+        log_p = s - m - np.log(np.exp(s - m).sum(axis=1, keepdims=True))
+        return float(-np.mean(log_p[np.arange(len(y)), y])), float(np.mean(s.argmax(axis=1) != y))
+
+    def epoch(self, X, y, lr):
+        """One epoch of Algorithm 1 in data order, then the training cross-entropy and error."""
+        for x_i, y_i in zip(X, y):
+            self.step(x_i, y_i, lr)
+        return self.evaluate(X, y)
+
+
 def torch_available():
     """True if PyTorch can be imported (the torch columns are left out otherwise)."""
     try:
@@ -155,6 +217,39 @@ class TorchOneHiddenSoftmax:
                 for v in (self.alpha, self.beta):
                     v -= lr * v.grad
                     v.grad = None
+        with torch.no_grad():
+            b = self._scores(X)
+            return float(ce(b, y)), float((b.argmax(dim=1) != y).double().mean())
+
+
+class TorchMLP:
+    """`NumpyMLP` with torch autograd (float64, CPU): forward, loss.backward(), update under no_grad."""
+
+    def __init__(self, params, L, activation):
+        import torch
+        self.torch = torch
+        self.layers = [tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in pair)
+                       for pair in unfolded_layers(params, L)]
+        self.act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[activation]
+
+    def _scores(self, x):
+        for w, b in self.layers[:-1]:
+            x = self.act(x @ w + b)
+        w, b = self.layers[-1]
+        return x @ w + b
+
+    def epoch(self, X, y, lr):
+        """One epoch of per-example SGD; X float64 (N, M) and y int64 (N,) tensors."""
+        torch = self.torch
+        ce = torch.nn.functional.cross_entropy
+        for s in range(len(y)):
+            J = ce(self._scores(X[s:s + 1]), y[s:s + 1])
+            J.backward()
+            with torch.no_grad():
+                for pair in self.layers:
+                    for v in pair:
+                        v -= lr * v.grad
+                        v.grad = None
         with torch.no_grad():
             b = self._scores(X)
             return float(ce(b, y)), float((b.argmax(dim=1) != y).double().mean())

@@ -207,7 +207,7 @@ def backward_version_a(y, sum_consumers=True):
             continue
         v.grad = 0.0
         for u, slot in consumers[v]:
-            term = u.op.partials[slot][1](u, u.grad)
+            term = u.op.vjps[slot](u, u.grad)
             v.grad = v.grad + term if sum_consumers else term
 
 

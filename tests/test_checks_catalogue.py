@@ -185,7 +185,7 @@ def _version_a_slips():
             for u in order:
                 for slot, inp in enumerate(u.inputs):
                     if inp is v:
-                        v.grad += u.op.partials[slot][1](u, u.grad)
+                        v.grad += u.op.vjps[slot](u, u.grad)
 
     def last_consumer_only(y):
         answers.backward_version_a(y, sum_consumers=False)

@@ -10,7 +10,7 @@ import pytest
 
 from backproplib import cli
 from backproplib.data import make_blobs
-from backproplib.models import OneHiddenLayerNet, TwoHiddenLayerNet
+from backproplib.models import MLP, OneHiddenLayerNet, TwoHiddenLayerNet
 from backproplib.training import sgd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +84,28 @@ def test_two_sizes_train_the_two_hidden_layer_net(files, tmp_path, capsys):
     history = sgd(model, data[0][:, 1:], data[0][:, 0].astype(int), data[1][:, 1:], data[1][:, 0].astype(int),
                   epochs=3, lr=0.5)
     assert json.loads(metrics.read_text())["train_error"] == history[-1]["train_error"]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("hidden", [[4], [5, 3], [4, 3, 2], [3, 3, 3, 3]])
+def test_any_depth_and_activation_train_as_the_library_does(files, tmp_path, capsys, hidden, activation):
+    """--hidden-units H1 … HL and --activation: the printed and stored numbers are those of MLP + sgd."""
+    metrics = tmp_path / "m.json"
+    options = [] if activation == "sigmoid" else ["--activation", activation]
+    status, out, err = run(["train", *files, "--hidden-units", *hidden, *TRAIN, *options, "--metrics", metrics],
+                           capsys)
+    assert status == 0 and err == ""
+    name = {1: "OneHiddenLayerNet", 2: "TwoHiddenLayerNet"}.get(len(hidden), "MLP")
+    units = hidden[0] if len(hidden) == 1 else ", ".join(map(str, hidden[:-1])) + f" and {hidden[-1]}"
+    kind = "" if activation == "sigmoid" else f", {activation} units"
+    assert out.startswith(f"{name}: M = 2 features, hidden units {units}{kind}, K = 3 classes")
+    data = [np.loadtxt(f, delimiter=",") for f in files]
+    model = MLP(2, hidden, K=3, activation=activation, init="random", seed=0)
+    history = sgd(model, data[0][:, 1:], data[0][:, 0].astype(int), data[1][:, 1:], data[1][:, 0].astype(int),
+                  epochs=3, lr=0.5)
+    document = json.loads(metrics.read_text())
+    assert [row["train_cross_entropy"] for row in document["epochs"]] == history.column("train_cross_entropy").tolist()
+    assert document["test_error"] == history[-1]["test_error"]
 
 
 def test_zeros_init_is_deterministic_while_shuffle_and_seed_change_the_run(files, capsys):
@@ -169,7 +191,9 @@ def test_interrupted_metrics_write_leaves_no_file(files, tmp_path, capsys, monke
     (["--hidden-units", 2, "--epochs", 3, "--lr", "nan", "--init", "random"], "--lr: expected a positive number"),
     (["--hidden-units", 2, "--epochs", 0, "--lr", 0.1, "--init", "random"], "--epochs: expected a whole number >= 1"),
     (["--hidden-units", 0, "--epochs", 3, "--lr", 0.1, "--init", "random"], "--hidden-units: expected a whole"),
-    (["--hidden-units", 2, 3, 4, "--epochs", 3, "--lr", 0.1, "--init", "random"], "one size (1 hidden layer) or two"),
+    (["--hidden-units", 2, 3, 0, "--epochs", 3, "--lr", 0.1, "--init", "random"], "--hidden-units: expected a whole"),
+    (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1, "--init", "random", "--activation", "softplus"],
+     "--activation: invalid choice: 'softplus'"),
     (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1, "--init", "normal"], "invalid choice: 'normal'"),
     (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1, "--init", "zeros", "--seed", -1], "--seed: expected"),
     (["--hidden-units", 2, "--epochs", 3, "--lr", 0.1], "required: --init"),

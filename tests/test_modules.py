@@ -150,12 +150,13 @@ def test_softmax_cross_entropy_three_routes(n, k, g_J, seed):
     rng = np.random.default_rng(seed)
     arrays = {"b": rng.uniform(-2, 2, size=shape_of(n, k))}
     labels = int(rng.integers(k)) if n is None else rng.integers(0, k, n)
-    J, cache = softmax_cross_entropy_forward(arrays["b"], labels)
-    assert math.isclose(J, np.mean(F.softmax_cross_entropy(arrays["b"], labels)), rel_tol=1e-13)
+    J, y_hat, cache = softmax_cross_entropy_forward(arrays["b"], labels)
+    assert J == np.mean(F.softmax_cross_entropy(arrays["b"], labels)) == bp.softmax_cross_entropy(arrays["b"], labels).value
+    assert np.array_equal(y_hat, F.softmax(arrays["b"])) and y_hat is cache[0]
     assert math.isclose(J, np.mean(-np.log(F.softmax(arrays["b"])[..., labels] if n is None else
                                            F.softmax(arrays["b"])[np.arange(n), labels])), rel_tol=1e-12,
                         abs_tol=1e-15)
-    assert_three_routes(arrays, {"b": softmax_cross_entropy_backward(cache, g_J)},
+    assert_three_routes(arrays, {"b": softmax_cross_entropy_backward(g_J, cache)},
                         engine_graph(arrays, lambda V: g_J * bp.softmax_cross_entropy(V["b"], labels)),
                         lambda: g_J * softmax_cross_entropy_forward(arrays["b"], labels)[0])
 
@@ -166,11 +167,12 @@ def test_sigmoid_cross_entropy_three_routes(n, soft, g_J, seed):
     rng = np.random.default_rng(seed)
     arrays = {"b": np.asarray(rng.uniform(-4, 4, size=shape_of(n, None)))}
     y_star = rng.uniform(size=arrays["b"].shape) if soft else rng.integers(0, 2, arrays["b"].shape) * 1.0
-    J, cache = sigmoid_cross_entropy_forward(arrays["b"], y_star)
+    J, y_hat, cache = sigmoid_cross_entropy_forward(arrays["b"], y_star)
+    assert np.array_equal(y_hat, F.sigmoid(arrays["b"])) and y_hat is cache[0]
     y = 1 / (1 + np.exp(-arrays["b"]))                          # the lecture's formula, fine at |b| <= 4
     log_likelihood = y_star * np.log(y) + (1 - y_star) * np.log(1 - y)
     assert math.isclose(J, -np.mean(log_likelihood), rel_tol=1e-12)
-    assert_three_routes(arrays, {"b": sigmoid_cross_entropy_backward(cache, g_J)},
+    assert_three_routes(arrays, {"b": sigmoid_cross_entropy_backward(g_J, cache)},
                         engine_graph(arrays, lambda V: g_J * bp.sigmoid_cross_entropy(V["b"], y_star)),
                         lambda: g_J * sigmoid_cross_entropy_forward(arrays["b"], y_star)[0])
 
@@ -181,11 +183,10 @@ def test_case1_chain_multiplies_out_to_y_minus_y_star():
     """dJ/dy · dy/db from the slides (for the log-likelihood) is y* - y; we return its negative."""
     b = np.array([-2.0, -0.3, 0.4, 1.7])
     y_star = np.array([1.0, 0.0, 1.0, 0.0])
-    _, cache = sigmoid_cross_entropy_forward(b, y_star)
-    y = cache[0]
+    _, y, cache = sigmoid_cross_entropy_forward(b, y_star)
     dJ_dy = y_star / y + (1 - y_star) / (y - 1)
     dy_db = np.exp(-b) / (np.exp(-b) + 1) ** 2                   # lecture eq. (2)
-    np.testing.assert_allclose(sigmoid_cross_entropy_backward(cache) * len(b), -(dJ_dy * dy_db), rtol=1e-13)
+    np.testing.assert_allclose(sigmoid_cross_entropy_backward(1.0, cache) * len(b), -(dJ_dy * dy_db), rtol=1e-13)
 
 
 def test_sigmoid_backward_is_lecture_eq_2():
@@ -257,19 +258,19 @@ def test_log_sigmoid_is_finite_and_matches_closed_forms(no_warnings):
 def test_sigmoid_cross_entropy_extreme_scores(no_warnings):
     b = np.array([1e4, 1e4, -1e4, -1e4])
     y_star = np.array([1.0, 0.0, 1.0, 0.0])
-    J, cache = sigmoid_cross_entropy_forward(b, y_star)
+    J, _, cache = sigmoid_cross_entropy_forward(b, y_star)
     assert J == pytest.approx((0 + 1e4 + 1e4 + 0) / 4, rel=1e-15)
-    assert sigmoid_cross_entropy_backward(cache).tolist() == [0.0, 0.25, -0.25, 0.0]
-    J1, cache1 = sigmoid_cross_entropy_forward(-1e4, 1.0)       # one example, a plain float
-    assert J1 == 1e4 and sigmoid_cross_entropy_backward(cache1) == -1.0
+    assert sigmoid_cross_entropy_backward(1.0, cache).tolist() == [0.0, 0.25, -0.25, 0.0]
+    J1, y1, cache1 = sigmoid_cross_entropy_forward(-1e4, 1.0)       # one example, a plain float
+    assert J1 == 1e4 and y1 == 0.0 and sigmoid_cross_entropy_backward(1.0, cache1) == -1.0
 
 
 def test_softmax_cross_entropy_extreme_scores(no_warnings):
     b = np.array([[1e4, -1e4, 0.0], [1e4, -1e4, 0.0]])
-    J, cache = softmax_cross_entropy_forward(b, np.array([0, 1]))
+    J, _, cache = softmax_cross_entropy_forward(b, np.array([0, 1]))
     assert J == pytest.approx(2e4 / 2, rel=1e-15)
-    np.testing.assert_array_equal(softmax_cross_entropy_backward(cache), [[0, 0, 0], [0.5, -0.5, 0]])
-    J1, _ = softmax_cross_entropy_forward(b[0], 2)
+    np.testing.assert_array_equal(softmax_cross_entropy_backward(1.0, cache), [[0, 0, 0], [0.5, -0.5, 0]])
+    J1, _, _ = softmax_cross_entropy_forward(b[0], 2)
     assert J1 == 1e4
 
 
@@ -278,7 +279,7 @@ def test_one_example_and_a_batch_follow_the_same_label_rule():
     b = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -2.0]])
     for row, label in zip(b, [2, 0]):
         assert softmax_cross_entropy_forward(row, float(label))[0] == softmax_cross_entropy_forward(row, label)[0]
-        assert softmax_cross_entropy_forward(row, np.float64(label))[1][1] == label
+        assert softmax_cross_entropy_forward(row, np.float64(label))[2][1] == label
     assert (softmax_cross_entropy_forward(b, np.array([2.0, 0.0]))[0]
             == softmax_cross_entropy_forward(b, np.array([2, 0]))[0])
 

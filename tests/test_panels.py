@@ -399,12 +399,133 @@ def test_panel_update_timing_is_recorded(blobs):
     assert 0 < panel.last_update_seconds <= time.perf_counter() - start
 
 
+
+# ------------------------------------------------------------------ depth, activation and your own data
+
+def test_every_depth_and_activation_is_the_mlp_the_controls_describe():
+    panel = TrainingPanel("xor", hidden_units=3, epochs=1, n=40)
+    assert panel.hidden_layers.options == (1, 2, 3, 4)
+    assert panel.activation.options == ("sigmoid", "tanh", "relu") and panel.activation.value == "sigmoid"
+    for L in (1, 2, 3, 4):
+        for activation in ("sigmoid", "tanh", "relu"):
+            panel.hidden_layers.value, panel.activation.value = L, activation
+            model = panel.make_model()
+            expected = models.MLP(2, [3] * L, activation=activation, seed=0, scale=1.0)
+            assert model.activation.name == activation and model.param_names == expected.param_names
+            for name in expected.param_names:
+                assert np.array_equal(model.params[name], expected.params[name]), (L, activation, name)
+    panel.activation.value = "sigmoid"
+    for L, lecture in ((1, models.OneHiddenLayerNet), (2, models.TwoHiddenLayerNet)):
+        panel.hidden_layers.value = L                       # the lecture's nets, as before issue 14
+        assert type(panel.make_model()) is lecture
+
+
+def test_depth_3_relu_trains_and_the_loss_goes_down():
+    panel = TrainingPanel("moons", learning_rate=0.1, epochs=20)
+    panel.hidden_layers.value = 3
+    panel.activation.value = "relu"
+    assert panel.status_text == "not trained yet: press Train"
+    history = panel.train()
+    split = data.load_dataset("moons", n=200, seed=0)
+    direct = training.sgd(models.MLP(2, [8, 8, 8], activation="relu", seed=0, scale=1.0), *split, epochs=20,
+                          lr=0.1)
+    assert history == direct
+    assert type(panel.model) is models.MLP and panel.model.activation.name == "relu"
+    assert history[-1]["train_cross_entropy"] < 0.2 * history[0]["train_cross_entropy"]
+    assert history[-1]["test_error"] <= 0.05
+    assert panel.summary in panel.status_text
+
+
+def test_a_change_of_depth_or_activation_in_the_constructor_is_its_start_state():
+    panel = TrainingPanel("xor", hidden_layers=4, activation="tanh", hidden_units=3, epochs=2, n=40)
+    panel.train()
+    assert len(panel.model.param_names) == 10 and panel.model.activation.name == "tanh"
+    panel.hidden_layers.value, panel.activation.value = 1, "relu"
+    panel.reset()
+    assert (panel.hidden_layers.value, panel.activation.value) == (4, "tanh")
+
+
+@pytest.fixture
+def your_data():
+    X, y = data.make_blobs(n=60, noise=0.8, classes=2, seed=5)
+    return data.train_test_split(X, y, seed=5)
+
+
+@pytest.mark.parametrize("as_given", [lambda s: s, tuple, lambda s: tuple(a.tolist() for a in s),
+                                      lambda s: (s[0], s[1].astype(float), s[2], s[3] == 1)],
+                         ids=["Split", "tuple", "lists", "float and bool labels"])
+def test_your_own_data_trains_like_a_direct_sgd_run(your_data, as_given):
+    panel = TrainingPanel(data=as_given(your_data), hidden_layers=3, activation="relu", hidden_units=4,
+                          learning_rate=0.1, epochs=6)
+    assert panel.dataset.value == "your data"
+    assert panel.dataset.options == ("your data", "xor", "moons", "spirals")
+    for got, want in zip(panel.split, your_data):
+        assert np.array_equal(got, want)
+    assert panel.split.y_train.dtype == np.int64
+    history = panel.train()
+    direct = training.sgd(models.MLP(2, [4, 4, 4], activation="relu", seed=0, scale=1.0), *your_data,
+                          epochs=6, lr=0.1)
+    assert history == direct
+    assert panel.boundary_ax.get_title().startswith("your data, epoch 6")
+
+
+def test_your_data_stays_one_choice_among_the_built_in_sets(your_data):
+    panel = TrainingPanel(data=your_data, epochs=2)
+    panel.dataset.value = "xor"
+    assert np.array_equal(panel.split.X_train, data.load_dataset("xor", n=200, seed=0).X_train)
+    panel.dataset.value = "your data"
+    assert panel.split.X_train is panel.user_split.X_train
+    panel.dataset.value = "spirals"
+    panel.reset()
+    assert panel.dataset.value == "your data" and np.array_equal(panel.split.X_test, your_data.X_test)
+    assert panel.status_text == "not trained yet: press Train"
+    assert TrainingPanel(data=your_data, dataset="moons").split.X_train.shape == (150, 2)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda s: (s.X_train[:, :1], s.y_train, s.X_test, s.y_test),
+     r"TrainingPanel: X_train must have shape \(N, 2\).*got shape \(45, 1\)"),
+    (lambda s: (s.X_train, s.y_train, np.c_[s.X_test, s.X_test], s.y_test),
+     r"TrainingPanel: X_test must have shape \(N, 2\).*got shape \(15, 4\)"),
+    (lambda s: (s.X_train, s.y_train[:-1], s.X_test, s.y_test),
+     r"TrainingPanel: y_train must have shape \(45,\), one label per row of X_train \(45, 2\), "
+     r"got shape \(44,\)"),
+    (lambda s: (s.X_train, s.y_train, s.X_test, s.y_test[:, None]),
+     r"TrainingPanel: y_test must have shape \(15,\).*got shape \(15, 1\)"),
+    (lambda s: (s.X_train, np.where(s.y_train == 1, 2, 0), s.X_test, s.y_test),
+     r"TrainingPanel: y_train \(45,\) must hold the labels 0 and 1 .*got 2 at index 0"),
+    (lambda s: (s.X_train, s.y_train, np.where(s.X_test > 1, np.nan, s.X_test), s.y_test),
+     r"TrainingPanel: X_test \(15, 2\) must be finite numbers, row \d+ is"),
+    (lambda s: (s.X_train[:0], s.y_train[:0], s.X_test, s.y_test),
+     r"TrainingPanel: X_train must have shape \(N, 2\), N ≥ 1 .*got shape \(0, 2\)"),
+    (lambda s: (s.X_train, s.y_train), r"TrainingPanel: data= must be a data.Split or a tuple .*tuple of length 2"),
+    (lambda s: {"X_train": s.X_train}, r"TrainingPanel: data= must be a data.Split .*got dict"),
+    (lambda s: (s.X_train, ["a"] * 45, s.X_test, s.y_test), r"TrainingPanel: X_train and y_train must be arrays"),
+], ids=["one feature", "four features", "a label short", "labels as a column", "label 2", "nan", "empty",
+        "two arrays", "dict", "text labels"])
+def test_bad_data_is_refused_naming_the_panel_and_the_shapes(your_data, bad, message):
+    assert your_data.X_train.shape == (45, 2)
+    with pytest.raises(ValueError, match=message):
+        TrainingPanel(data=bad(your_data))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"hidden_layers": 5}, "TrainingPanel: hidden_layers must be one of 1, 2, 3, 4, got 5"),
+    ({"activation": "softplus"}, "TrainingPanel: activation must be one of sigmoid, tanh, relu, got 'softplus'"),
+    ({"dataset": "your data"}, 'dataset must be one of xor, moons, spirals, got .your data. .*needs data='),
+])
+def test_bad_depth_activation_or_data_choice_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingPanel(**kwargs)
+
+
 # ------------------------------------------------------------------ start state, stale runs, Reset
 
 def test_a_panel_opens_untrained_and_every_change_of_configuration_makes_the_run_stale():
     panel = TrainingPanel("xor", hidden_units=3, epochs=2, n=60)
     assert panel.status_text == "not trained yet: press Train" and panel.progress.value == 0
-    changes = [(panel.dataset, "spirals"), (panel.hidden_layers, 2), (panel.hidden_units, 5),
+    changes = [(panel.dataset, "spirals"), (panel.hidden_layers, 2), (panel.activation, "tanh"),
+               (panel.hidden_layers, 3), (panel.activation, "relu"), (panel.hidden_units, 5),
                (panel.init_scale, 0.5), (panel.learning_rate, 0.2), (panel.epochs, 3)]
     for control, value in changes:
         panel.train()

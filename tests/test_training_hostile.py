@@ -46,7 +46,9 @@ def test_mismatched_arguments_fail_before_any_work(make_model, change, text, dat
 
 def test_a_model_that_is_not_one_is_named():
     assert refused(lambda: sgd({"theta": np.zeros(3)}, np.ones((2, 2)), [0, 1]), TypeError) == (
-        "sgd: model must be a LogisticRegression, OneHiddenLayerNet or TwoHiddenLayerNet, got dict")
+        "sgd: model must follow the training protocol backproplib.protocol.Trainable, as every model of "
+        "backproplib.models does; got dict, which lacks params, param_names, set_params, M, prepare, "
+        "forward_prepared, backward_prepared, decide; for a dict of parameters pass bp.model_from_params(params)")
 
 
 def test_seed_none_and_numpy_integers_are_fine(data):

@@ -286,7 +286,8 @@ def check_theta_panel(w, split, theta, history, gamma, epochs):
 
 # ------------------------------------------------------------------ training panel
 
-PANEL_START = dict(dataset="xor", hidden_layers=1, hidden_units=3, learning_rate=0.5, epochs=2, init_scale=1.0)
+PANEL_START = dict(dataset="xor", hidden_layers=1, activation="sigmoid", hidden_units=3, learning_rate=0.5, epochs=2,
+                   init_scale=1.0)
 
 
 @functools.cache
@@ -297,7 +298,8 @@ def training_panel():
 
 PANEL_ACTIONS = st.lists(st.one_of(
     st.tuples(st.just("dataset"), st.sampled_from(["xor", "moons", "spirals"])),
-    st.tuples(st.just("hidden_layers"), st.sampled_from([1, 2])),
+    st.tuples(st.just("hidden_layers"), st.sampled_from([1, 2, 3, 4])),
+    st.tuples(st.just("activation"), st.sampled_from(["sigmoid", "tanh", "relu"])),
     st.tuples(st.just("hidden_units"), st.integers(1, 4)),
     st.tuples(st.just("init_scale"), st.sampled_from([0.0, 0.5, 1.0])),
     st.tuples(st.just("learning_rate"), st.sampled_from([0.1, 0.5, 2.0])),
@@ -318,10 +320,22 @@ def test_training_panel_never_shows_a_stale_run(actions):
             split = data.load_dataset(controls["dataset"], n=40, seed=1)
             units, scale = controls["hidden_units"], controls["init_scale"]
             init = {"init": "zeros"} if scale == 0 else {"seed": 1, "scale": scale}
-            model = (models.OneHiddenLayerNet(2, units, **init) if controls["hidden_layers"] == 1 else
-                     models.TwoHiddenLayerNet(2, units, units, **init))
-            history = training.sgd(model, *split, epochs=controls["epochs"], lr=controls["learning_rate"])
-            assert w.train() == history
+            L, activation = controls["hidden_layers"], controls["activation"]
+            if L == 1:                                      # the lecture's nets keep their class
+                model = models.OneHiddenLayerNet(2, units, activation=activation, **init)
+            elif L == 2:
+                model = models.TwoHiddenLayerNet(2, units, units, activation=activation, **init)
+            else:
+                model = models.MLP(2, [units] * L, activation=activation, **init)
+            try:
+                history = training.sgd(model, *split, epochs=controls["epochs"], lr=controls["learning_rate"])
+            except ValueError as err:                       # diverged (γ = 2 and a deep ReLU net): so does the panel
+                with pytest.raises(ValueError, match=re.escape(str(err))):
+                    w.train()
+                model, history = None, None
+            else:
+                assert w.train() == history
+                assert type(w.model) is type(model) and w.model.activation.name == activation
         elif action == "reset":
             w.reset_button.click()
             controls, model, history = dict(PANEL_START), None, None
