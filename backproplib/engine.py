@@ -34,6 +34,7 @@ import operator
 import numpy as np
 
 from . import functional as F
+from . import modules
 
 __all__ = [
     "Var", "Op", "primitive", "backward", "topological_order", "constant", "contribution", "consumers",
@@ -469,14 +470,7 @@ MATMUL = Op("matmul", "{0} @ {1}", _matmul_forward,
 
 
 def _softmax_ce_vjp(n, g):
-    probs, labels = n.aux
-    c = probs.copy()
-    if c.ndim == 1:
-        c[labels] -= 1.0
-    else:
-        c[np.arange(c.shape[0]), labels] -= 1.0
-        c /= c.shape[0]
-    return g * c
+    return modules.softmax_cross_entropy_backward(g, n.aux)        # aux = (ŷ, labels), the module's cache
 
 
 SOFTMAX_CE = Op("softmax_cross_entropy", "CE(softmax({0}), y*)", None,

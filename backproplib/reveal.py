@@ -18,7 +18,6 @@ PNG output no alt text of its own), and the text form of the output is that desc
 Both outputs are deterministic: no random ids, no dates.
 """
 import base64
-import contextlib
 import html
 import io
 import sys

@@ -9,8 +9,6 @@ asserts empty at the end, so one run lists them all.
 """
 import re
 
-from playwright.sync_api import expect
-
 from backproplib.widgets import BackwardStepper
 
 from . import dom, oracles
@@ -120,9 +118,9 @@ def check_theta_readout(text, theta, split, what):
         f"{what}: ∇θ J shown {gradient}, expected {expected['gradient']}")
 
 
-def theta_sliders(root, name, problems, split, lr, mirror=None):
+def theta_sliders(root, name, problems, split, lr):
     """Mouse clicks on the three θ tracks, then ArrowRight on θ₁; J, ∇θ J and the training error
-    printed must match plain NumPy at the sliders' θ (and a second view must follow).  Then Train
+    printed must match plain NumPy at the sliders' θ.  Then Train
     (see `check_training`); the sliders must follow the trained θ."""
     sliders = [dom.slider(root, label) for label in THETA]
     moves = [(f"mouse click on {THETA[i]}", lambda s=s, f=f: dom.click_track(s, f))
@@ -133,8 +131,6 @@ def theta_sliders(root, name, problems, split, lr, mirror=None):
         theta = [on_grid(dom.slider_value(s), 0.05) for s in sliders]
         check_theta_readout(text, theta, split, f"{name} after {what}")
         assert redrawn, f"{name}: the picture did not change after {what}"
-        if mirror is not None:                          # a second view of the same widget follows
-            expect(mirror.locator(".widget-html-content pre").last).to_have_text(text)
     epochs = int(dom.slider_value(dom.slider(root, "epochs")))
     record, final_theta = oracles.sgd_logistic(split, theta, learning_rate(root, name, lr, problems), epochs)
     report = check_training(root, name, problems, record, epochs)
@@ -146,11 +142,6 @@ def theta_sliders(root, name, problems, split, lr, mirror=None):
                         f"not the trained θ = {final_theta.round(4).tolist()} (the sliders' snap to their "
                         f"0.05 step comes back from the browser as a slider move)")
     return f"θ = {theta} by mouse and key: J, ∇θJ, error match NumPy; " + report
-
-
-def mirrored(root, name):
-    dom.screenshot(root, name)
-    return "second view of the same panel: its readout followed every move of the first"
 
 
 # ----------------------------------------------------------------- training
