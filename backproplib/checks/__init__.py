@@ -24,9 +24,12 @@ from .chain_rule import check_chain_rule_1d, check_multivariate_chain_rule
 from .gradcheck import check_found_bug, check_numerical_gradient, check_relative_error, mystery_gradients
 from .layers import check_linear_backward, check_sigmoid_backward, check_softmax_ce_backward
 from .logistic import check_logistic_batch_gradient, check_logistic_gradient, check_logistic_sgd_step
-from .matrix_calculus import check_chain_rule_layout, check_least_squares_gradient, check_matrix_gradient
-from .networks import check_nn_backward, check_nn_sgd_step, check_two_hidden_backward
-from .tables import check_backward_table, check_forward_graph, check_forward_values
+from .matrix_calculus import (check_chain_rule_layout, check_derivative_shapes, check_least_squares_gradient,
+                              check_matrix_gradient, check_quadratic_form_gradient)
+from .networks import (check_nn_backward, check_nn_forward, check_nn_sgd_step, check_sgd_epoch,
+                       check_two_hidden_backward)
+from .tables import (check_backward_table, check_forward_graph, check_forward_values, check_quiz,
+                     check_topological_order)
 from .verdict import (OK, RESULTS, TODO, WRONG, CheckResult, check_function, check_value, expect,
                       reset_results, set_strict, strict)
 from .version_a import check_version_a
@@ -35,12 +38,13 @@ __all__ = [
     "CheckResult", "RESULTS", "reset_results", "set_strict", "strict", "OK", "WRONG", "TODO",
     "check_value", "check_function", "expect",
     "check_chain_rule_1d", "check_multivariate_chain_rule",
-    "check_forward_values", "check_forward_graph", "check_backward_table",
+    "check_forward_values", "check_forward_graph", "check_topological_order", "check_quiz", "check_backward_table",
     "check_sigmoid_derivative", "check_tanh_derivative",
     "check_logistic_gradient", "check_logistic_batch_gradient", "check_logistic_sgd_step",
     "check_linear_backward", "check_sigmoid_backward", "check_softmax_ce_backward",
-    "check_nn_backward", "check_nn_sgd_step", "check_two_hidden_backward",
+    "check_nn_forward", "check_nn_backward", "check_nn_sgd_step", "check_sgd_epoch", "check_two_hidden_backward",
     "check_numerical_gradient", "check_relative_error", "check_found_bug", "mystery_gradients",
-    "check_least_squares_gradient", "check_matrix_gradient", "check_chain_rule_layout",
+    "check_least_squares_gradient", "check_matrix_gradient", "check_chain_rule_layout", "check_derivative_shapes",
+    "check_quadratic_form_gradient",
     "check_version_a",
 ]

@@ -1,15 +1,69 @@
-"""Exercise sets 07 and 08: NNBACKWARD for one hidden layer, one step of Algorithm 1, and two hidden layers."""
+"""Exercise sets 07 and 08: NNFORWARD and NNBACKWARD for one hidden layer, one step and one epoch of
+Algorithm 1, and two hidden layers."""
 import copy
 
 import numpy as np
 
-from .. import models
+from .. import data, models, training
+from .. import functional as F
 from .logistic import LOG_LIKELIHOOD_SIGN
-from .verdict import DENOMINATOR, call, checker, compare, compare_rows, pair
+from .verdict import DENOMINATOR, Raised, Wrong, call, checker, compare, compare_rows, pair
 
+SOFTMAX_NET = dict(seed=11, m=3, d=4, k=3, labels=(2, 0))           # the 07 NNFORWARD network: α is square
 ONE_HIDDEN = dict(seed=7, m=4, d=3, labels=(1.0, 0.0, 1.0))         # the 07 test network and examples
+EPOCH = dict(seed=12, n_train=12, n_test=8, d=3, lr=0.5)            # the 07 one-epoch data set and network
 TWO_HIDDEN = dict(seed=8, m=4, d1=3, d2=2, labels=(1.0, 0.0))       # the 08 test network and examples
 LEARNING_RATE = 0.5
+
+
+# ------------------------------------------------------------- 07 NNFORWARD, K classes
+
+def softmax_net(seed, m, d, k, labels):
+    """Raw inputs (N, M), one-hot labels (N, K), α of shape (D, M+1) and β of shape (K, D+1)."""
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(len(labels), m)), np.eye(k)[list(labels)], rng.normal(size=(d, m + 1)),
+            rng.normal(size=(k, d + 1)))
+
+
+def nn_forward_rows(x_raw, y, alpha, beta):
+    """The record of NNFORWARD by the package's model, row by row, each with its typical slips."""
+    o = models.nn_forward(x_raw, int(np.argmax(y)), {"alpha": alpha, "beta": beta})
+    h = F.sigmoid(o.a)
+    no_bias = ("forgot {0}: NNFORWARD puts the bias unit {0} in front of {1}, and the first column of {2} "
+               "is its weight")
+    return [
+        ("x", o.x, [(x_raw, no_bias.format("x₀ = 1", "the features", "α"))]),
+        ("a", o.a, [(alpha[:, 1:] @ x_raw, no_bias.format("x₀ = 1", "the features", "α")),
+                    (alpha.T @ o.x, "α transposed: a_j = Σ_i α_ji x_i, so a = α x with α of shape (D, M+1); "
+                                    "αᵀ x is the 2-hidden-layer slide's convention, not Case 2's")]),
+        ("z", o.z, [(h, no_bias.format("z₀ = 1", "the hidden units", "β")),
+                    (np.concatenate(([1.0], o.a)), "forgot σ: z_j = σ(a_j)")]),
+        ("b", o.b, [(beta[:, 1:] @ h, no_bias.format("z₀ = 1", "the hidden units", "β"))]),
+        ("y_hat", o.y_hat, [(F.sigmoid(o.b), "applied σ to each b_k: with K classes the output is "
+                                             "ŷ = softmax(b), whose entries sum to 1"),
+                            (o.b, "forgot the softmax: ŷ = softmax(b)")]),
+        ("J", o.J, [(-o.J, "wrong sign — that is the log-likelihood Σ_k y_k log ŷ_k; the cross-entropy "
+                           "we minimise is its negative, J = −Σ_k y_k log ŷ_k"),
+                    (-np.sum(np.log(o.y_hat)), "summed log ŷ_k over every class: only the true class "
+                                               "counts, J = −Σ_k y_k log ŷ_k")]),
+    ]
+
+
+@checker("NNFORWARD with a softmax output")
+def check_nn_forward(nn_forward_softmax):
+    """nn_forward_softmax(x, y, alpha, beta) -> {"x", "a", "z", "b", "y_hat", "J"} for Case 2 with K classes."""
+    X, Y, alpha, beta = softmax_net(**SOFTMAX_NET)
+    for i, (x_raw, y) in enumerate(zip(X, Y)):
+        try:
+            got = call(nn_forward_softmax, x_raw.copy(), y.copy(), alpha.copy(), beta.copy())
+        except Raised as raised:
+            if "mismatch" not in str(raised) and "shapes" not in str(raised):
+                raise
+            raise Raised(f"{raised}\n  Hint: α is (D, M+1) and β is (K, D+1): put x₀ = 1 in front of x and "
+                         "z₀ = 1 in front of σ(a) before multiplying") from None
+        compare_rows(f"nn_forward_softmax for example {i}", got, nn_forward_rows(x_raw, y, alpha, beta),
+                     "Fix this row first: every row below it is computed from it.")
+    return f"NNFORWARD gives x, a, z, b, ŷ and J for all {len(Y)} examples."
 
 
 # ------------------------------------------------------------- 07 NNBACKWARD, 1 hidden layer
@@ -90,6 +144,74 @@ def check_nn_sgd_step(sgd_step):
             (alpha - g_alpha, "forgot the learning rate γ"),
         ])
     return "one SGD step updates α and β from gradients computed before either changes."
+
+
+def epoch_data(seed, n_train, n_test, d, lr):
+    """XOR training and test sets, and α (D, 3), β (D+1,) drawn from `seed`."""
+    X, y = data.make_xor(n=n_train, noise=0.3, seed=seed)
+    X_test, y_test = data.make_xor(n=n_test, noise=0.3, seed=seed + 1)
+    rng = np.random.default_rng(seed)
+    return X, y.astype(np.float64), X_test, y_test.astype(np.float64), rng.normal(size=(d, 3)), rng.normal(size=d + 1)
+
+
+def mean_J(X, y, alpha, beta):
+    """The mean cross-entropy J_D of a data set (Algorithm 1, lines 12–13)."""
+    return float(models.nn_forward(X, y, {"alpha": alpha, "beta": beta}).J)
+
+
+def epoch_slips(X, y, alpha, beta, lr):
+    """(parameters, cause) for the typical wrong epochs of Algorithm 1, each run on the same data."""
+    def run(sign=1.0, late=False):
+        a, b = alpha.copy(), beta.copy()
+        seen, before_last = [], None
+        for x_i, y_i in zip(X, y):
+            before_last = a.copy(), b.copy()
+            o = one_hidden(x_i, y_i, a, b)
+            seen.append(o.J)
+            g_alpha, g_beta = nn_backward(o, y_i, b)
+            b = b - sign * lr * g_beta
+            if late:
+                g_alpha = nn_backward(o, y_i, b)[0]
+            a = a - sign * lr * g_alpha
+        return (a, b), before_last, float(np.mean(seen))
+    grads = [nn_backward(one_hidden(x_i, y_i, alpha, beta), y_i, beta) for x_i, y_i in zip(X, y)]
+    batch = (alpha - lr * np.mean([g for g, _ in grads], axis=0), beta - lr * np.mean([g for _, g in grads], axis=0))
+    right, before_last, running = run()
+    return right, running, [
+        (run(sign=-1.0)[0], "moved uphill: each step is α ← α − γ·g_α, β ← β − γ·g_β"),
+        (batch, "averaged the gradients over the whole epoch and updated once — that is batch gradient "
+                "descent; Algorithm 1 updates α and β after every example (lines 4–11)"),
+        (run(late=True)[0], "used β after its update to compute g_α of the same example: compute g_α and g_β "
+                            "from one forward and backward pass (lines 6–8), then update both"),
+        (before_last, "computed the mean cross-entropy before the epoch's last update: evaluate J_D "
+                      "after the loop over the examples has finished (lines 12–13)"),
+        ((alpha, beta), "evaluated the parameters from before the epoch: J_D is measured after the updates"),
+    ]
+
+
+@checker("one epoch of Algorithm 1")
+def check_sgd_epoch(one_epoch):
+    """one_epoch(X_train, y_train, X_test, y_test, alpha, beta, lr) -> (train_J, test_J) after one epoch of
+    per-example SGD in data order; compared with `training.sgd` on the same network and data."""
+    X, y, X_test, y_test, alpha, beta = epoch_data(**EPOCH)
+    lr = EPOCH["lr"]
+    model = models.model_from_params({"alpha": alpha.copy(), "beta": beta.copy()})
+    history = training.sgd(model, X, y, X_test, y_test, epochs=1, lr=lr)
+    expected = history[0]["train_cross_entropy"], history[0]["test_cross_entropy"]
+    got = pair("one_epoch", call(one_epoch, X.copy(), y.copy(), X_test.copy(), y_test.copy(), alpha.copy(),
+                                 beta.copy(), lr), ("train_J", "test_J"))
+    right, running, slips = epoch_slips(X, y, alpha, beta, lr)
+    for k, (name, Xs, ys) in enumerate((("train_J", X, y), ("test_J", X_test, y_test))):
+        mistakes = [(mean_J(Xs, ys, *params), cause) for params, cause in slips]
+        if k == 0:
+            mistakes.append((running, "averaged the J of each example's forward pass during the epoch, while "
+                                      "the parameters were still changing: evaluate J_D once after the epoch"))
+        mistakes.append((mean_J(*((X, y) if k else (X_test, y_test)), *right),
+                         "train_J and test_J are swapped"))
+        compare(name, got[k], expected[k], mistakes,
+                hint="loop over the examples in order, one sgd_step each, then average J over each data set.")
+    return (f"after one epoch J_train = {expected[0]:.4f} and J_test = {expected[1]:.4f}, as bp.sgd finds "
+            "with the same settings.")
 
 
 # ------------------------------------------------------------- 08 two hidden layers

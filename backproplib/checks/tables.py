@@ -1,8 +1,9 @@
-"""Exercise sets 02 and 03: the forward table (as values and as a graph) and the backward table."""
+"""Exercise sets 02 and 03: the forward table (as values and as a graph), a topological order, the lecture's
+quiz at another point, and the backward table."""
 import math
 
 from .. import engine
-from .verdict import Wrong, call, checker, compare, compare_rows, describe, learner_does
+from .verdict import Wrong, call, checker, compare, compare_rows, describe, given, learner_does
 
 FORWARD_POINTS = ((2.0, 3.0), (-0.5, 1.2))        # (x, z) where forward and build_graph are tried
 BACKWARD_POINTS = ((2.0, 3.0), (-0.7, 1.3))       # (x, z) where backward_table is tried
@@ -144,3 +145,109 @@ def check_backward_table(backward_table):
         compare_rows(f"backward_table({x:g}, {z:g})", call(backward_table, x, z), backward_rows(x, z),
                      "Fix this row first: the rows below it reuse it.")
     return "every adjoint in the backward table is right, including the sums over consumers at t and x."
+
+
+# ------------------------------------------------------------- 02 a topological order of a given graph
+
+def _node_list(order):
+    if isinstance(order, str) or not isinstance(order, (list, tuple)):
+        raise Wrong(f"order should be a list of node names such as [\"x\", \"t\", …]; got {describe(order)}")
+    strange = [v for v in order if not isinstance(v, str)]
+    if strange:
+        raise Wrong(f"order should hold node names (strings); {describe(strange[0])} is not one")
+    return list(order)
+
+
+@checker("a topological order")
+def check_topological_order(order, *, graph):
+    """order: every node of `graph` ({node: [the nodes it is computed from]}) once, each after all of its inputs."""
+    given(order=order)
+    order = _node_list(order)
+    nodes = list(graph)
+    names = ", ".join(nodes)
+    unknown = [v for v in order if v not in graph]
+    if unknown:
+        raise Wrong(f"{unknown[0]!r} is not a node of the graph; its nodes are {names}")
+    twice = sorted({v for v in order if order.count(v) > 1}, key=order.index)
+    if twice:
+        raise Wrong(f"{twice[0]!r} appears {order.count(twice[0])} times: list each node exactly once")
+    missing = [v for v in nodes if v not in order]
+    if missing:
+        raise Wrong(f"{', '.join(repr(v) for v in missing)} {'is' if len(missing) == 1 else 'are'} missing: list "
+                    "every node, the inputs and parameters (nodes with no inputs) too")
+    position = {v: i for i, v in enumerate(order)}
+    for v in order:
+        for u in graph[v]:
+            if position[u] > position[v]:
+                raise Wrong(f"the edge {u} → {v} goes backwards: {v} is computed from {u}, so {u} must come "
+                            f"before {v} (you put {u} at position {position[u] + 1} and {v} at "
+                            f"{position[v] + 1})")
+    edges = sum(len(inputs) for inputs in graph.values())
+    return f"a valid topological order: all {edges} edges go forward, so every node comes after its inputs."
+
+
+# ------------------------------------------------------------- 02 the lecture's quiz at another point
+
+QUIZ_POINTS = ((1.5, 0.5), (3.0, -0.4))          # (x, z) where quiz_table is tried; the lecture's is (2, 3)
+LECTURE_POINT = (2.0, 3.0)
+
+
+def quiz_by_engine(x0, z0):
+    """y = exp(xz) + xz / log x + sin(log x) / (xz) with Vars: {u1..u7, y, dy_dx, dy_dz} by reverse mode."""
+    x, z = engine.Var(x0, name="x"), engine.Var(z0, name="z")
+    u = {"u1": x * z, "u2": engine.log(x)}
+    u["u3"] = engine.exp(u["u1"])
+    u["u4"] = u["u1"] / u["u2"]
+    u["u5"] = engine.sin(u["u2"])
+    u["u6"] = u["u5"] / u["u1"]
+    u["u7"] = u["u3"] + u["u4"]
+    u["y"] = u["u7"] + u["u6"]
+    engine.backward(u["y"])
+    return {**{k: v.value for k, v in u.items()}, "dy_dx": x.grad, "dy_dz": z.grad}
+
+
+def quiz_by_hand(x, z, skip=None):
+    """(dy/dx, dy/dz) by the backward table, one += per arrow; skip=(input, consumer) leaves one arrow out."""
+    u1, u2 = x * z, math.log(x)
+    u3, u5 = math.exp(u1), math.sin(u2)
+    local = [("u7", "y", 1.0), ("u6", "y", 1.0), ("u3", "u7", 1.0), ("u4", "u7", 1.0),
+             ("u5", "u6", 1 / u1), ("u1", "u6", -u5 / u1**2), ("u2", "u5", math.cos(u2)),
+             ("u1", "u4", 1 / u2), ("u2", "u4", -u1 / u2**2), ("u1", "u3", u3),
+             ("x", "u2", 1 / x), ("x", "u1", z), ("z", "u1", x)]       # (input, consumer, d consumer / d input)
+    g = dict.fromkeys(("y", "u7", "u6", "u5", "u4", "u3", "u2", "u1", "x", "z"), 0.0)
+    g["y"] = 1.0
+    for v, u, d in local:                                               # consumers in reverse topological order
+        if (v, u) != skip:
+            g[v] += g[u] * d
+    return g["x"], g["z"]
+
+
+def quiz_rows(x, z):
+    """The rows of the quiz's table at (x, z), each with its typical slips."""
+    ref, lecture = quiz_by_engine(x, z), quiz_by_engine(*LECTURE_POINT)
+    at_lecture = "these are the lecture's numbers at x = 2, z = 3: compute at the x and z the function is given"
+    consumers = {"u1": ("u3", "u4", "u6"), "u2": ("u4", "u5"), "x": ("u1", "u2")}
+    forgot = {}
+    for v, us in consumers.items():
+        for u in us:
+            g_x, g_z = quiz_by_hand(x, z, skip=(v, u))
+            cause = (f"missing the sum over consumers: {v} feeds {', '.join(us)}, so dy/d{v} adds one term per "
+                     f"consumer; the term through {u} is missing")
+            forgot.setdefault("dy_dx", []).append((g_x, cause))
+            if v == "u1":                                               # z reaches y only through u1
+                forgot.setdefault("dy_dz", []).append((g_z, cause))
+    rows = [(k, ref[k], [(lecture[k], at_lecture)]) for k in ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "y")]
+    rows[1][2].append((math.log10(x), "np.log is the natural logarithm, the lecture's log; log10 is not"))
+    return rows + [(k, ref[k], [(lecture[k], at_lecture), (ref["dy_dz" if k == "dy_dx" else "dy_dx"],
+                                                          "dy_dx and dy_dz are swapped"), *forgot[k]])
+                   for k in ("dy_dx", "dy_dz")]
+
+
+@checker("the quiz at another point")
+def check_quiz(quiz_table):
+    """quiz_table(x, z) -> {"u1", …, "u7", "y", "dy_dx", "dy_dz"} for the lecture's quiz function."""
+    for x, z in QUIZ_POINTS:
+        compare_rows(f"quiz_table({x:g}, {z:g})", call(quiz_table, x, z), quiz_rows(x, z),
+                     "Fix this row first: the rows below it use it.")
+    return (f"every forward value and both derivatives are right at (x, z) = {_points_text(QUIZ_POINTS)}; "
+            "u1 and u2 each collected one term per consumer.")
