@@ -223,6 +223,64 @@ def found_bug():
     return name, np.unravel_index(np.argmax(worst[name]), worst[name].shape)
 
 
+GRAPH = {"J": ["y_hat", "y_star"], "z": ["a"], "b": ["beta", "z"], "a": ["alpha", "x"], "y_hat": ["b"],
+         "x": [], "alpha": [], "beta": [], "y_star": []}          # the graph of exercise 2.4
+ORDER = ["x", "alpha", "a", "z", "beta", "b", "y_hat", "y_star", "J"]
+
+
+def quiz_table(x, z, skip=None, lecture=False):
+    """Exercise 2.5 by hand; skip names a (node, consumer) arrow left out of the backward pass (a slip)."""
+    if lecture:
+        x, z = 2.0, 3.0
+    u1, u2 = x * z, math.log(x)
+    u3, u4, u5 = math.exp(u1), u1 / u2, math.sin(u2)
+    u6 = u5 / u1
+    u7, y = u3 + u4, u3 + u4 + u6
+    term = {("u1", "u6"): -u5 / u1**2, ("u1", "u4"): 1 / u2, ("u1", "u3"): u3,
+            ("u2", "u5"): math.cos(u2) / u1, ("u2", "u4"): -u1 / u2**2, ("x", "u1"): None, ("x", "u2"): None}
+    g_u1 = sum(v for k, v in term.items() if k[0] == "u1" and k != skip)
+    g_u2 = sum(v for k, v in term.items() if k[0] == "u2" and k != skip)
+    dy_dx = (g_u1 * z if skip != ("x", "u1") else 0.0) + (g_u2 / x if skip != ("x", "u2") else 0.0)
+    return {"u1": u1, "u2": u2, "u3": u3, "u4": u4, "u5": u5, "u6": u6, "u7": u7, "y": y,
+            "dy_dx": dy_dx, "dy_dz": g_u1 * x}
+
+
+def nn_forward_softmax(x, y, alpha, beta, slip=None):
+    """Exercise 7.1; slip: "no x0", "no z0", "alpha.T", "sigmoid" or "log-likelihood" (typical mistakes)."""
+    x1 = x if slip == "no x0" else np.concatenate(([1.0], x))
+    a = alpha[:, 1:] @ x if slip == "no x0" else (alpha.T if slip == "alpha.T" else alpha) @ x1
+    h = F.sigmoid(a)
+    z = h if slip == "no z0" else np.concatenate(([1.0], h))
+    b = beta[:, 1:] @ z if slip == "no z0" else beta @ z
+    y_hat = F.sigmoid(b) if slip == "sigmoid" else F.softmax(b)
+    J = np.sum(y * np.log(y_hat)) * (1 if slip == "log-likelihood" else -1)
+    return {"x": x1, "a": a, "z": z, "b": b, "y_hat": y_hat, "J": J}
+
+
+def one_epoch(X, y, X_test, y_test, alpha, beta, lr, slip=None):
+    """Exercise 7.4 on nn_sgd_step; slip: "uphill", "batch", "late beta", "before last update", "running mean"."""
+    seen, before_last = [], (alpha, beta)
+    if slip == "batch":
+        grads = [nn_backward(o.x, y_i, alpha, beta, o) for o, y_i in
+                 ((bp.models.nn_forward(x_i, y_i, {"alpha": alpha, "beta": beta}), y_i) for x_i, y_i in zip(X, y))]
+        alpha = alpha - lr * np.mean([g[0] for g in grads], axis=0)
+        beta = beta - lr * np.mean([g[1] for g in grads], axis=0)
+    for x_i, y_i in ([] if slip == "batch" else zip(X, y)):
+        before_last = alpha, beta
+        seen.append(bp.models.nn_forward(x_i, y_i, {"alpha": alpha, "beta": beta}).J)
+        alpha, beta = nn_sgd_step(x_i, y_i, alpha, beta, -lr if slip == "uphill" else lr, late_beta=slip == "late beta")
+    if slip == "before last update":
+        alpha, beta = before_last
+
+    def mean_J(X, y):
+        return np.mean([bp.models.nn_forward(x_i, y_i, {"alpha": alpha, "beta": beta}).J for x_i, y_i in zip(X, y)])
+    return (np.mean(seen) if slip == "running mean" else mean_J(X, y)), mean_J(X_test, y_test)
+
+
+QUANTITIES = {"s": (), "J": (), "x": (3,), "y": (2,), "W": (2, 3)}      # exercise 10.4
+SHAPES = {"dJ/dx": (3,), "dJ/dW": (2, 3), "dy/dx": (3, 2), "dy/ds": (2,), "dW/ds": (2, 3), "dy/dW": (2, 3, 2)}
+
+
 def two_paths(x, z):
     """(dy/dx, dy/dz) for y = u1² + u1·u2, u1 = x·z, u2 = sin(x), and the local derivatives."""
     u1, u2 = x * z, math.sin(x)
@@ -265,6 +323,23 @@ CASES = {
         ((lambda x, z: build_graph(x, z, detach="v"),), "new Var made from a number"),
         ((lambda x, z: build_graph(x, z, detach="u1"),), "new Var made from a number"),
         ((lambda x, z: build_graph(bp.Var(x.value), bp.Var(z.value)),), "does not depend on the x and z"),
+    ]),
+    "topological_order": (functools.partial(checks.check_topological_order, graph=GRAPH), (ORDER,), (None,), [
+        ((ORDER[::-1],), "the edge"),
+        ((["x", "a", "alpha", "z", "beta", "b", "y_hat", "y_star", "J"],), "the edge alpha → a goes backwards"),
+        ((ORDER[:-1],), "'J' is missing"),
+        ((ORDER + ["x"],), "'x' appears 2 times"),
+        ((ORDER[:2] + ["theta"] + ORDER[2:],), "'theta' is not a node"),
+        (("x alpha a z beta b y_hat y_star J",), "should be a list of node names"),
+    ]),
+    "quiz": (checks.check_quiz, (quiz_table,), (stub,), [
+        ((lambda x, z: quiz_table(x, z, lecture=True),), "the lecture's numbers at x = 2, z = 3"),
+        ((lambda x, z: quiz_table(x, z, skip=("u1", "u4")),), "the term through u4 is missing"),
+        ((lambda x, z: quiz_table(x, z, skip=("u2", "u5")),), "the term through u5 is missing"),
+        ((lambda x, z: quiz_table(x, z, skip=("x", "u2")),), "x feeds u1, u2"),
+        ((lambda x, z: {**quiz_table(x, z), "u2": math.log10(x)},), "natural logarithm"),
+        ((lambda x, z: {**quiz_table(x, z), "dy_dx": quiz_table(x, z)["dy_dz"],
+                        "dy_dz": quiz_table(x, z)["dy_dx"]},), "swapped"),
     ]),
     "backward_table": (checks.check_backward_table, (backward_table,), (stub,), [
         ((lambda x, z: backward_table(x, z, sum_consumers=False),), "missing the sum over consumers: t"),
@@ -316,6 +391,13 @@ CASES = {
         ((lambda b, y: (b - np.eye(3)[y]) / len(y),), "scores b"),
         ((lambda b, y: (F.softmax(b, axis=0) - np.eye(3)[y]) / len(y),), "wrong axis"),
     ]),
+    "nn_forward": (checks.check_nn_forward, (nn_forward_softmax,), (stub,), [
+        ((lambda *a: nn_forward_softmax(*a, slip="no x0"),), "forgot x₀ = 1"),
+        ((lambda *a: nn_forward_softmax(*a, slip="no z0"),), "forgot z₀ = 1"),
+        ((lambda *a: nn_forward_softmax(*a, slip="alpha.T"),), "α transposed"),
+        ((lambda *a: nn_forward_softmax(*a, slip="sigmoid"),), "applied σ to each b_k"),
+        ((lambda *a: nn_forward_softmax(*a, slip="log-likelihood"),), "log-likelihood"),
+    ]),
     "nn_backward": (checks.check_nn_backward, (nn_backward,), (stub,), [
         ((lambda *a: nn_backward(*a, hidden_prime=False),), "forgot σ′ at the hidden layer"),
         ((lambda *a: nn_backward(*a, keep_bias=True),), "kept the bias unit"),
@@ -326,6 +408,14 @@ CASES = {
         ((lambda *a: nn_sgd_step(*a, late_beta=True),), "used β after the update"),
         ((lambda x, y, al, be, lr: nn_sgd_step(x, y, al, be, -lr),), "moved uphill"),
         ((lambda x, y, al, be, lr: nn_sgd_step(x, y, al, be, 1.0),), "learning rate"),
+    ]),
+    "sgd_epoch": (checks.check_sgd_epoch, (one_epoch,), (stub,), [
+        ((lambda *a: one_epoch(*a, slip="uphill"),), "moved uphill"),
+        ((lambda *a: one_epoch(*a, slip="batch"),), "batch gradient descent"),
+        ((lambda *a: one_epoch(*a, slip="late beta"),), "used β after its update"),
+        ((lambda *a: one_epoch(*a, slip="before last update"),), "before the epoch's last update"),
+        ((lambda *a: one_epoch(*a, slip="running mean"),), "while the parameters were still changing"),
+        ((lambda *a: one_epoch(*a)[::-1],), "swapped"),
     ]),
     "two_hidden_backward": (checks.check_two_hidden_backward, (backward_2hidden,), (stub,), [
         ((lambda *a: backward_2hidden(*a, layer1_prime=False),), "forgot σ′ at layer 1"),
@@ -366,6 +456,21 @@ CASES = {
     "chain_rule_layout": (checks.check_chain_rule_layout, (lambda du_dx, dy_du: du_dx @ dy_du,), (stub,), [
         ((lambda du_dx, dy_du: dy_du.T @ du_dx.T,), "numerator-layout"),
         ((lambda du_dx, dy_du: 2 * du_dx @ dy_du,), "constant factor of 2"),
+    ]),
+    "derivative_shapes": (functools.partial(checks.check_derivative_shapes, quantities=QUANTITIES), (SHAPES,),
+                          (None,), [
+        (({**SHAPES, "dy/dx": (2, 3)},), "numerator layout"),
+        (({**SHAPES, "dy/dW": (2, 2, 3)},), "numerator layout"),
+        (({**SHAPES, "dJ/dW": (3, 2)},), "dimensions of the denominator are swapped"),
+        (({**SHAPES, "dy/dW": (3, 2, 2)},), "dimensions of the denominator are swapped"),
+        (({k: v for k, v in SHAPES.items() if k != "dW/ds"},), "no entry for 'dW/ds'"),
+        (({**SHAPES, "dy/ds": (2.0,)},), "should be a shape"),
+    ]),
+    "quadratic_form_gradient": (checks.check_quadratic_form_gradient, (lambda B, x: (B + B.T) @ x,), (stub,), [
+        ((lambda B, x: 2 * B @ x,), "2Bx is true only for a symmetric B"),
+        ((lambda B, x: 2 * B.T @ x,), "2Bᵀx is true only for a symmetric B"),
+        ((lambda B, x: B @ x,), "Bx is the derivative through the first x only"),
+        ((lambda B, x: B.T @ x,), "Bᵀx is the derivative through the second x only"),
     ]),
     "version_a": (checks.check_version_a, (backward_version_a,), (stub,), [
         ((lambda y: backward_version_a(y, sum_consumers=False),), "missing the sum over consumers"),
@@ -415,6 +520,13 @@ def test_the_learners_exception_is_a_short_verdict_with_the_learners_line(capsys
     assert "of `buggy`: return undefined_name * b" in result.message and "Traceback" not in result.message
     result = run_check(capsys, checks.check_chain_rule_1d, lambda x: 1 / 0)
     assert result.status == "error" and "ZeroDivisionError" in result.message
+
+
+def test_a_shape_error_in_nnforward_gets_the_bias_hint(capsys):
+    result = run_check(capsys, checks.check_nn_forward, lambda x, y, alpha, beta: {"a": alpha @ x})
+    assert result.status == "error" and "alpha @ x" in result.message and "put x₀ = 1 in front of x" in result.message
+    result = run_check(capsys, checks.check_nn_forward, lambda x, y, alpha, beta: {}["a"])
+    assert result.status == "error" and "Hint" not in result.message
 
 
 def test_a_check_called_with_wrong_arguments_says_so(capsys):
@@ -525,6 +637,98 @@ def test_gradcheck_and_matrix_references():
     U, V = d.du_dx.T, d.dy_du.T
     rows = np.array([fd(lambda x, n=n: (V @ U @ x)[n], np.ones(4)) for n in range(2)]).T
     assert np.allclose(rows, d.du_dx @ d.dy_du)
+
+
+def test_quiz_references_match_the_formula_and_finite_differences():
+    def y(v):
+        x, z = v
+        return math.exp(x * z) + x * z / math.log(x) + math.sin(math.log(x)) / (x * z)
+    for x, z in tables.QUIZ_POINTS + (tables.LECTURE_POINT,):
+        ref = tables.quiz_by_engine(x, z)
+        assert math.isclose(ref["y"], y([x, z]), rel_tol=1e-12)
+        assert np.allclose([ref["dy_dx"], ref["dy_dz"]], fd(y, [x, z]), rtol=1e-7)
+        assert np.allclose(tables.quiz_by_hand(x, z), [ref["dy_dx"], ref["dy_dz"]], rtol=1e-12)
+        assert np.allclose([quiz_table(x, z)[k] for k in ref], list(ref.values()), rtol=1e-12)
+    lecture = tables.quiz_by_engine(*tables.LECTURE_POINT)                 # the lecture's answers: 1208 and 810
+    assert (round(lecture["dy_dx"]), round(lecture["dy_dz"])) == (1208, 810)
+
+
+def test_nn_forward_reference_is_the_softmax_network_by_hand():
+    X, Y, alpha, beta = networks.softmax_net(**networks.SOFTMAX_NET)
+    assert alpha.shape[0] == alpha.shape[1], "α square, so that αᵀx runs and the transpose can be diagnosed"
+    for x, y in zip(X, Y):
+        rows = {k: v for k, v, _ in networks.nn_forward_rows(x, y, alpha, beta)}
+        mine = nn_forward_softmax(x, y, alpha, beta)
+        assert all(np.allclose(rows[k], mine[k], rtol=1e-12) for k in rows)
+        assert math.isclose(rows["y_hat"].sum(), 1.0) and math.isclose(rows["J"], -math.log(rows["y_hat"][y.argmax()]))
+
+
+def test_one_epoch_reference_is_per_example_sgd_by_hand():
+    X, y, X_test, y_test, alpha, beta = networks.epoch_data(**networks.EPOCH)
+    lr = networks.EPOCH["lr"]
+    model = bp.models.model_from_params({"alpha": alpha.copy(), "beta": beta.copy()})
+    row = bp.sgd(model, X, y, X_test, y_test, epochs=1, lr=lr)[0]
+    assert np.allclose(one_epoch(X, y, X_test, y_test, alpha, beta, lr),
+                       (row["train_cross_entropy"], row["test_cross_entropy"]), rtol=1e-12)
+    (a, b), _, slips = networks.epoch_slips(X, y, alpha, beta, lr)
+    assert np.allclose(a, model.params["alpha"], rtol=1e-12) and np.allclose(b, model.params["beta"], rtol=1e-12)
+    wrong = [networks.mean_J(X, y, *params) for params, _ in slips]
+    assert min(abs(v - row["train_cross_entropy"]) for v in wrong) > 1e-4, "each slip gives another number"
+
+
+def test_quadratic_form_reference_matches_finite_differences_on_non_symmetric_matrices():
+    for B, x in matrix_calculus.quadratic_data():
+        assert not np.allclose(B, B.T)
+        g = fd(lambda v: v @ B @ v, x)
+        assert np.allclose(g, (B + B.T) @ x, rtol=1e-7) and not np.allclose(g, 2 * B @ x)
+
+
+def test_derivative_shapes_are_those_of_central_differences_in_denominator_layout():
+    rng = np.random.default_rng(0)
+
+    def derivative_shape(num, den):
+        C = rng.normal(size=(int(np.prod(num)), int(np.prod(den))))
+        f = lambda v: np.sin(C @ np.ravel(v)).reshape(num)  # noqa: E731
+        v = rng.normal(size=den)
+        D = np.zeros(den + num)
+        for i in np.ndindex(den):
+            e = np.zeros(den)
+            e[i] = 1e-6
+            D[i] = (f(v + e) - f(v - e)) / 2e-6
+        return D.shape
+    for question in matrix_calculus.SHAPE_QUESTIONS:
+        num, den = question[1:].split("/d")
+        assert derivative_shape(QUANTITIES[num], QUANTITIES[den]) == SHAPES[question], question
+
+
+def _valid(order):
+    position = {v: i for i, v in enumerate(order)}
+    return all(position[u] < position[v] for v in GRAPH for u in GRAPH[v])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.permutations(ORDER))
+def test_any_valid_topological_order_passes_and_an_invalid_one_names_a_backward_edge(order):
+    result = checks.check_topological_order(order, graph=GRAPH)
+    assert (result.status == "pass") == _valid(order), result.message
+    if not _valid(order):
+        u, v = re.search(r"the edge (\w+) → (\w+) goes backwards", result.message).groups()
+        assert u in GRAPH[v] and order.index(u) > order.index(v)
+
+
+def test_several_valid_topological_orders_pass(capsys):
+    rng = np.random.default_rng(1)
+    seen = set()
+    for _ in range(20):                          # Kahn's algorithm with random choices among the ready nodes
+        order = []
+        while len(order) < len(GRAPH):
+            ready = sorted(v for v in GRAPH if v not in order and all(u in order for u in GRAPH[v]))
+            order.append(ready[rng.integers(len(ready))])
+        seen.add(tuple(order))
+        assert run_check(capsys, checks.check_topological_order, order, graph=GRAPH).status == "pass"
+    assert len(seen) >= 10
+    assert run_check(capsys, checks.check_topological_order, tuple(ORDER), graph=GRAPH).status == "pass"
+    assert run_check(capsys, checks.check_topological_order, np.array(ORDER), graph=GRAPH).status == "pass"
 
 
 def test_mystery_bug_is_where_the_check_says():

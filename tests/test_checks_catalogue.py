@@ -223,6 +223,41 @@ def _two_values(right):
     return out
 
 
+def _orders():
+    """Wrong answers to exercise 2.4: orders with an edge backwards, nodes missing, twice or unknown, wrong types."""
+    order = answers.ORDER
+    wrong = {
+        "reversed": order[::-1], "the graph's own line order": list(answers.GRAPH), "alphabetical": sorted(order),
+        "J first": ["J"] + order[:-1], "a before alpha": ["x", "a", "alpha"] + order[3:],
+        "y_hat before b": order[:5] + ["y_hat", "b"] + order[7:],
+        "without J": order[:-1], "without the leaves": [v for v in order if answers.GRAPH[v]],
+        "x twice": order + ["x"], "everything twice": order + order, "unknown node": order[:2] + ["theta"] + order[2:],
+        "J in capitals and lower case": order[:-1] + ["j"], "empty": [], "a string": " ".join(order),
+        "numbers": list(range(9)), "None inside": order[:-1] + [None], "a dict": dict.fromkeys(order),
+        "a set": set(order), "nested": [order], "Vars": [bp.Var(1.0, name=v) for v in order],
+        "a 2-D array": np.array([order]), "bytes": [v.encode() for v in order],
+    }
+    return [Variant(label, (value,)) for label, value in wrong.items()]
+
+
+def _shapes():
+    """Wrong answers to exercise 10.4: layouts, swapped and reversed dimensions, missing keys, wrong types."""
+    right, q = answers.SHAPES, answers.QUANTITIES
+    numerator = {k: tuple(q[k[1]]) + tuple(q[k.split("/d")[1]]) for k in right}
+    wrong = {"numerator layout": numerator, "every shape reversed": {k: v[::-1] for k, v in right.items()},
+             "not a dict": list(right.items()), "empty": {}, "a string": str(right)}
+    for key, value in right.items():
+        for label, slip in {"reversed": value[::-1], "an extra 1": value + (1,), "floats": tuple(map(float, value)),
+                            "a string": str(value), "negative": tuple(-n for n in value) or (-1,), "None": None,
+                            "True": True, "nested": (value,), "a zero": value + (0,)}.items():
+            wrong[f"{label} in {key!r}"] = {**right, key: slip}
+        wrong[f"no {key!r}"] = {k: v for k, v in right.items() if k != key}
+    out = [Variant(label, (value,)) for label, value in wrong.items()]
+    for variant in out:
+        variant.changed = variant.args[0] != right
+    return out
+
+
 def catalogue():
     """{check name: (check, [Variant, ...])} for every exercise check."""
     a = answers
@@ -247,14 +282,20 @@ def catalogue():
         "least_squares_gradient": (lambda A, x, t: 2 * A.T @ (A @ x - t), (None,), 3),
         "matrix_gradient": (lambda W, x, t: np.outer(W @ x - t, x), (None,), 3),
         "chain_rule_layout": (lambda du_dx, dy_du: du_dx @ dy_du, (None,), 2),
+        "nn_forward": (a.nn_forward_softmax, ("x", "a", "z", "b", "y_hat", "J"), 4),
+        "sgd_epoch": (a.one_epoch, (0, 1), 7),
+        "quiz": (a.quiz_table, ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "y", "dy_dx", "dy_dz"), 2),
+        "quadratic_form_gradient": (lambda B, x: (B + B.T) @ x, (None,), 2),
     }
     table = {name: (a.CASES[name][0], function_variants(*spec)) for name, spec in functions.items()}
-    for name in ("linear_backward", "nn_backward", "nn_sgd_step"):
+    for name in ("linear_backward", "nn_backward", "nn_sgd_step", "sgd_epoch"):
         solution = functions[name][0]
         table[name][1].extend([Variant("pair swapped", (lambda *args, s=solution: s(*args)[::-1],)),
                                Variant("a list of three", (lambda *args, s=solution: [*s(*args), 0.0],)),
                                Variant("a dict", (lambda *args, s=solution: dict(enumerate(s(*args))),))])
     table["forward_graph"] = (checks.check_forward_graph, [Variant(k, (f,)) for k, f in _graphs().items()])
+    table["topological_order"] = (a.CASES["topological_order"][0], _orders())
+    table["derivative_shapes"] = (a.CASES["derivative_shapes"][0], _shapes())
     table["version_a"] = (checks.check_version_a, _version_a_slips())
     table["found_bug"] = (checks.check_found_bug, [Variant(repr(b), b) for b in BUG_ANSWERS])
     table["multivariate_chain_rule"] = (a.CASES["multivariate_chain_rule"][0],

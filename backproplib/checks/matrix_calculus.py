@@ -65,6 +65,8 @@ def _shape_of(label, value):
     """A shape as a tuple of whole numbers; a single whole number k is the 1-D shape (k,)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (value,)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if not isinstance(value, (tuple, list)) or not all(
             isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in value):
         raise Wrong(f"{label} should be a shape, a tuple of whole numbers such as (3, 2), or () for a scalar; "

@@ -2,6 +2,8 @@
 quiz at another point, and the backward table."""
 import math
 
+import numpy as np
+
 from .. import engine
 from .verdict import Wrong, call, checker, compare, compare_rows, describe, given, learner_does
 
@@ -150,6 +152,8 @@ def check_backward_table(backward_table):
 # ------------------------------------------------------------- 02 a topological order of a given graph
 
 def _node_list(order):
+    if isinstance(order, np.ndarray) and order.ndim == 1:
+        order = order.tolist()
     if isinstance(order, str) or not isinstance(order, (list, tuple)):
         raise Wrong(f"order should be a list of node names such as [\"x\", \"t\", …]; got {describe(order)}")
     strange = [v for v in order if not isinstance(v, str)]
