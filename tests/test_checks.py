@@ -416,6 +416,8 @@ CASES = {
         ((lambda *a: one_epoch(*a, slip="before last update"),), "before the epoch's last update"),
         ((lambda *a: one_epoch(*a, slip="running mean"),), "while the parameters were still changing"),
         ((lambda *a: one_epoch(*a)[::-1],), "swapped"),
+        ((lambda X, y, Xt, yt, al, be, lr: one_epoch(X[-1:], y[-1:], X, y, al, be, lr)[1:] +
+          one_epoch(X[-1:], y[-1:], Xt, yt, al, be, lr)[1:],), "only the last example's update survived"),
     ]),
     "two_hidden_backward": (checks.check_two_hidden_backward, (backward_2hidden,), (stub,), [
         ((lambda *a: backward_2hidden(*a, layer1_prime=False),), "forgot σ′ at layer 1"),

@@ -177,6 +177,7 @@ def epoch_slips(X, y, alpha, beta, lr):
     grads = [nn_backward(one_hidden(x_i, y_i, alpha, beta), y_i, beta) for x_i, y_i in zip(X, y)]
     batch = (alpha - lr * np.mean([g for g, _ in grads], axis=0), beta - lr * np.mean([g for _, g in grads], axis=0))
     right, before_last, running = run()
+    g_last = nn_backward(one_hidden(X[-1], y[-1], alpha, beta), y[-1], beta)
     return right, running, [
         (run(sign=-1.0)[0], "moved uphill: each step is α ← α − γ·g_α, β ← β − γ·g_β"),
         (batch, "averaged the gradients over the whole epoch and updated once — that is batch gradient "
@@ -186,6 +187,9 @@ def epoch_slips(X, y, alpha, beta, lr):
         (before_last, "computed the mean cross-entropy before the epoch's last update: evaluate J_D "
                       "after the loop over the examples has finished (lines 12–13)"),
         ((alpha, beta), "evaluated the parameters from before the epoch: J_D is measured after the updates"),
+        ((alpha - lr * g_last[0], beta - lr * g_last[1]),
+         "every step started from the initial α and β, so only the last example's update survived: carry the "
+         "updated parameters into the next step (alpha, beta = sgd_step(…))"),
     ]
 
 
