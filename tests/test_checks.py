@@ -667,7 +667,7 @@ def test_nn_forward_reference_is_the_softmax_network_by_hand():
 
 def test_one_epoch_reference_is_per_example_sgd_by_hand():
     X, y, X_test, y_test, alpha, beta = networks.epoch_data(**networks.EPOCH)
-    lr = networks.EPOCH["lr"]
+    lr = networks.LEARNING_RATE
     model = bp.models.model_from_params({"alpha": alpha.copy(), "beta": beta.copy()})
     row = bp.sgd(model, X, y, X_test, y_test, epochs=1, lr=lr)[0]
     assert np.allclose(one_epoch(X, y, X_test, y_test, alpha, beta, lr),

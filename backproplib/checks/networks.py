@@ -7,11 +7,11 @@ import numpy as np
 from .. import data, models, training
 from .. import functional as F
 from .logistic import LOG_LIKELIHOOD_SIGN
-from .verdict import DENOMINATOR, Raised, Wrong, call, checker, compare, compare_rows, pair
+from .verdict import DENOMINATOR, Raised, call, checker, compare, compare_rows, pair
 
 SOFTMAX_NET = dict(seed=11, m=3, d=4, k=3, labels=(2, 0))           # the 07 NNFORWARD network: α is square
 ONE_HIDDEN = dict(seed=7, m=4, d=3, labels=(1.0, 0.0, 1.0))         # the 07 test network and examples
-EPOCH = dict(seed=12, n_train=12, n_test=8, d=3, lr=0.5)            # the 07 one-epoch data set and network
+EPOCH = dict(seed=12, n_train=12, n_test=8, d=3)                    # the 07 one-epoch data set and network
 TWO_HIDDEN = dict(seed=8, m=4, d1=3, d2=2, labels=(1.0, 0.0))       # the 08 test network and examples
 LEARNING_RATE = 0.5
 
@@ -146,12 +146,13 @@ def check_nn_sgd_step(sgd_step):
     return "one SGD step updates α and β from gradients computed before either changes."
 
 
-def epoch_data(seed, n_train, n_test, d, lr):
+def epoch_data(seed, n_train, n_test, d):
     """XOR training and test sets, and α (D, 3), β (D+1,) drawn from `seed`."""
     X, y = data.make_xor(n=n_train, noise=0.3, seed=seed)
     X_test, y_test = data.make_xor(n=n_test, noise=0.3, seed=seed + 1)
     rng = np.random.default_rng(seed)
-    return X, y.astype(np.float64), X_test, y_test.astype(np.float64), rng.normal(size=(d, 3)), rng.normal(size=d + 1)
+    return (X, y.astype(np.float64), X_test, y_test.astype(np.float64), rng.normal(size=(d, 3)),
+            rng.normal(size=d + 1))
 
 
 def mean_J(X, y, alpha, beta):
@@ -198,20 +199,20 @@ def check_sgd_epoch(one_epoch):
     """one_epoch(X_train, y_train, X_test, y_test, alpha, beta, lr) -> (train_J, test_J) after one epoch of
     per-example SGD in data order; compared with `training.sgd` on the same network and data."""
     X, y, X_test, y_test, alpha, beta = epoch_data(**EPOCH)
-    lr = EPOCH["lr"]
+    lr = LEARNING_RATE
     model = models.model_from_params({"alpha": alpha.copy(), "beta": beta.copy()})
     history = training.sgd(model, X, y, X_test, y_test, epochs=1, lr=lr)
     expected = history[0]["train_cross_entropy"], history[0]["test_cross_entropy"]
     got = pair("one_epoch", call(one_epoch, X.copy(), y.copy(), X_test.copy(), y_test.copy(), alpha.copy(),
                                  beta.copy(), lr), ("train_J", "test_J"))
     right, running, slips = epoch_slips(X, y, alpha, beta, lr)
-    for k, (name, Xs, ys) in enumerate((("train_J", X, y), ("test_J", X_test, y_test))):
+    sets = (("train_J", X, y), ("test_J", X_test, y_test))
+    for k, (name, Xs, ys) in enumerate(sets):
         mistakes = [(mean_J(Xs, ys, *params), cause) for params, cause in slips]
         if k == 0:
             mistakes.append((running, "averaged the J of each example's forward pass during the epoch, while "
                                       "the parameters were still changing: evaluate J_D once after the epoch"))
-        mistakes.append((mean_J(*((X, y) if k else (X_test, y_test)), *right),
-                         "train_J and test_J are swapped"))
+        mistakes.append((mean_J(*sets[1 - k][1:], *right), "train_J and test_J are swapped"))
         compare(name, got[k], expected[k], mistakes,
                 hint="loop over the examples in order, one sgd_step each, then average J over each data set.")
     return (f"after one epoch J_train = {expected[0]:.4f} and J_test = {expected[1]:.4f}, as bp.sgd finds "
