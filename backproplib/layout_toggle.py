@@ -97,6 +97,7 @@ class LayoutToggle:
             "a heat map of the derivative's matrix in the chosen layout, each cell labelled with its "
             "∂yj/∂xi and value; the title gives the function, the layout and the shape"))
         self.result, self.last_update_seconds = None, None
+        self.view.figure.subplots_adjust(left=0.12, right=0.98, bottom=0.16, top=0.84)   # one place for every frame
         self._frames = {(kind, layout): self._draw_frame(kind, layout) for kind in KINDS for layout in LAYOUTS}
         self.kind_buttons = ipywidgets.ToggleButtons(options=list(KINDS), value=self.start_kind,
                                                      description="derivative", style={"button_width": "auto"})
@@ -139,7 +140,6 @@ class LayoutToggle:
         ax.set_title(f"{DERIVATIVES[kind].formula}\n{layout} layout: {rows} × {cols}", fontsize=style.title_size)
         ax.set_xlim(-0.5, max(cols, 3) - 0.5)
         ax.set_ylim(max(rows, 3) - 0.5, -0.5)
-        self.view.figure.tight_layout()
         return self.view.draw_png()
 
     def show(self, kind=None, layout=None):
