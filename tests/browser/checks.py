@@ -9,6 +9,8 @@ asserts empty at the end, so one run lists them all.
 """
 import re
 
+import numpy as np
+
 from backproplib.widgets import BackwardStepper
 
 from . import dom, oracles
@@ -216,3 +218,45 @@ def training_panel(root, name, problems, lr, dataset=None, units_key=None, n=200
     record = oracles.sgd_network(**controls, n=n, seed=seed)
     report = check_training(root, name, problems, record, controls["epochs"])
     return "; ".join([*notes, f"controls {controls}", report])
+
+
+# ----------------------------------------------------------------- numerator / denominator layout toggle
+
+def layout_matrix_shown(text):
+    """(rows, cols) from the readout's 'shape r × c' and the numbers of its 'row k:' lines, row by row."""
+    rows, cols = (int(v) for v in re.search(r"layout, shape (\d+) × (\d+)", text).groups())
+    lines = [line for line in text.splitlines() if line.startswith("row ")]
+    return (rows, cols), [list(dom.numbers(line).values()) for line in lines]
+
+
+def layout_toggle(root, name, problems=None):
+    """Click through every derivative and both layouts, one toggle button at a time; after each click the
+    readout must be the kernel's text for that choice, its matrix the finite-difference one in that layout
+    (so the two layouts are transposes) with the shape 'r × c' it prints, and the picture must change.
+    Then Reset must bring back the start state."""
+    from backproplib.layout_toggle import LayoutToggle
+    reference = LayoutToggle()
+    start = dom.readout(root)
+    assert start == reference.text, f"{name} opens with\n{start}\nnot the start state\n{reference.text}"
+    clicks = [("numerator", "vector by vector", "numerator"), ("scalar by vector", "scalar by vector", "numerator"),
+              ("denominator", "scalar by vector", "denominator"), ("vector by scalar", "vector by scalar", "denominator"),
+              ("numerator", "vector by scalar", "numerator")]            # (button, kind, layout): all six states
+    seen = []
+    for button, kind, layout in clicks:
+        what = f"{name}: click {button!r}"
+        text, redrawn = dom.interact(
+            root, lambda: root.locator(f".widget-toggle-buttons button:has-text('{button}')").click(), what)
+        assert redrawn, f"{what}: the picture did not change"
+        reference.show(kind, layout)
+        assert text == reference.text, f"{what}: the readout is\n{text}\nexpected\n{reference.text}"
+        expected = oracles.layout_derivative(kind, layout)
+        shape, numbers = layout_matrix_shown(text)
+        assert shape == expected.shape and np.allclose(numbers, expected, atol=SIX_DECIMALS), (
+            f"{what}: shape {shape}, numbers {numbers}; finite differences {expected}")
+        seen.append(f"{kind}/{layout} {shape[0]}×{shape[1]}")
+    dom.screenshot(root, name)
+    text, _ = dom.interact(root, lambda: root.locator("button:has-text('Reset')").click(), f"{name}: Reset")
+    assert text == start, f"{name}: after Reset the readout is\n{text}\nnot the start\n{start}"
+    return (f"opened on vector by vector/denominator 3×2; clicked to {', '.join(seen)}: each readout equals the "
+            f"kernel's, its matrix the finite differences in that layout (numerator = denominator transposed), "
+            f"each click redraws; Reset returns to the start")

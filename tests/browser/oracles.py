@@ -70,3 +70,19 @@ def sgd_network(dataset, hidden_layers, units, init_scale, lr, epochs, n=200, se
         model = models.TwoHiddenLayerNet(2, units, units, seed=seed, scale=init_scale)
     history = training.sgd(model, split.X_train, split.y_train, split.X_test, split.y_test, epochs=epochs, lr=lr)
     return history[-1]
+
+
+def layout_derivative(kind, layout, eps=1e-6):
+    """The matrix LayoutToggle shows for `kind` in `layout`, by central differences of the widget's own
+    function (D[i, j] = ∂y_j/∂x_i, denominator layout; numerator layout is its transpose)."""
+    from backproplib.layout_toggle import DERIVATIVES
+    d = DERIVATIVES[kind]
+    x0 = np.atleast_1d(np.asarray(d.x0, dtype=float))
+    rows = []
+    for i in range(x0.size):
+        step = np.zeros_like(x0)
+        step[i] = eps
+        up, down = (x0 + step, x0 - step) if np.ndim(d.x0) else (float(x0[0] + eps), float(x0[0] - eps))
+        rows.append(np.atleast_1d((d.f(up) - d.f(down)) / (2 * eps)))
+    D = np.array(rows)
+    return D if layout == "denominator" else D.T

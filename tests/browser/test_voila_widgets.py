@@ -40,6 +40,9 @@ SPECS = {
     "07_reverse_mode_autodiff": [
         ("stepper", lambda root, name, problems: checks.stepper(root, name, version="A")),
     ],
+    "08_matrix_calculus": [
+        ("layout", checks.layout_toggle),
+    ],
 }
 
 
