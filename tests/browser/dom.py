@@ -21,6 +21,7 @@ KINDS = {
     "stepper": "button:has-text('step ▶')",
     "theta": ".widget-slider label:has-text('θ₀')",
     "training": ".widget-dropdown label:has-text('data set')",
+    "depth": ".widget-html-content pre:has-text('‖dJ/dW‖')",
 }
 
 

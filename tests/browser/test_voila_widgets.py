@@ -40,6 +40,9 @@ SPECS = {
     "07_reverse_mode_autodiff": [
         ("stepper", lambda root, name, problems: checks.stepper(root, name, version="A")),
     ],
+    "09_depth_and_activations": [
+        ("depth", lambda root, name, problems: checks.depth_explorer(root, name, problems, lr=0.1, epochs=30)),
+    ],
 }
 
 
