@@ -152,7 +152,7 @@ class DepthExplorer:
         norms = "  ".join(f"{name} = {value:.4e}" for name, value in r["norms"].items())
         first, last = list(r["norms"].values())[0], list(r["norms"].values())[-1]
         ratio = f"{first / last:.4e}" if last > 0 else "undefined"
-        return (f"L = {r['hidden_layers']} hidden layers of {self.units}, {r['activation']}, init ±{r['init_scale']:g}"
+        return (f"L = {r['hidden_layers']} hidden layer{'' if r['hidden_layers'] == 1 else 's'} of {self.units}, {r['activation']}, init ±{r['init_scale']:g}"
                 f"  J = {r['J']:.4f}\n‖dJ/dW‖:  {norms}\nfirst layer / output layer = {ratio}\n"
                 f"{self.summary or NOT_TRAINED}")
 
