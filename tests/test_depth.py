@@ -13,10 +13,11 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backproplib import data, depth, models, training
 from backproplib import functional as F
-from backproplib.depth_explorer import NORM_RANGE, DepthExplorer, bar_label
+from backproplib.depth_explorer import NORM_RANGE, SCALES, DepthExplorer, bar_label
 from backproplib.panels import NOT_TRAINED
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -207,3 +208,55 @@ def test_the_display_bundle_has_the_picture_and_a_text():
 def test_bad_settings_are_refused_with_a_message_naming_them(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(f"DepthExplorer: {message}")):
         DepthExplorer(**kwargs)
+
+
+# ------------------------------------------------------------------ random sequences of a person's actions
+
+ACTIONS = st.one_of(
+    st.tuples(st.just("hidden_layers"), st.integers(1, 6)),
+    st.tuples(st.just("activation"), st.sampled_from(["sigmoid", "tanh", "relu"])),
+    st.tuples(st.just("init_scale"), st.sampled_from(SCALES)),
+    st.tuples(st.just("train"), st.none()),
+    st.tuples(st.just("reset"), st.none()),
+)
+
+
+@pytest.fixture(scope="module")
+def shared_explorer():
+    explorer = DepthExplorer(hidden_layers=2, activation="tanh", init_scale=0.5, epochs=2, learning_rate=0.2)
+    return explorer, explorer.text, bytes(explorer.view.image.value)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(ACTIONS, min_size=1, max_size=6))
+def test_after_every_action_the_explorer_shows_the_network_its_controls_describe(moons, shared_explorer, actions):
+    explorer, start_text, start_png = shared_explorer
+    explorer.reset()
+    assert explorer.text == start_text and bytes(explorer.view.image.value) == start_png
+    trained = None                                     # the controls of the run on show, if any
+    for action, value in actions:
+        controls = (explorer.hidden_layers.value, explorer.activation.value, explorer.init_scale.value)
+        if action == "train":
+            history = explorer.train()
+            net = models.MLP(2, [8] * controls[0], activation=controls[1], seed=0, scale=controls[2])
+            oracle = training.sgd(net, *moons, epochs=2, lr=0.2)
+            assert history == oracle
+            trained = controls
+        elif action == "reset":
+            explorer.reset_button.click()
+            assert explorer.text == start_text and bytes(explorer.view.image.value) == start_png
+            trained = None
+        else:
+            getattr(explorer, action).value = value
+            now = (explorer.hidden_layers.value, explorer.activation.value, explorer.init_scale.value)
+            if now != controls:
+                trained = None                          # a real change makes the run stale
+        layers, activation, scale = (explorer.hidden_layers.value, explorer.activation.value,
+                                     explorer.init_scale.value)
+        net = models.MLP(2, [8] * layers, activation=activation, seed=0, scale=scale)
+        want = depth.layer_gradient_norms(net, moons.X_train, moons.y_train)
+        assert explorer.result["norms"] == want
+        assert list(norms_in(explorer.text)) == list(want)
+        assert (explorer.history is None) == (trained is None)
+        assert explorer.text.endswith(NOT_TRAINED) == (trained is None)
