@@ -1,6 +1,6 @@
 """Offline reveal.js slides of the lecture notebooks (issue 12, item 5).
 
-    python -m backproplib.slides tag [--check] notebooks/0[1-8]_*.ipynb
+    python -m backproplib.slides tag [--check] notebooks/0[1-9]_*.ipynb
         writes `metadata.slideshow.slide_type` on every cell, from the notebook's structure alone:
           - cells tagged `setup` or `timing`                          -> skip
           - the title (`# ` Markdown) and the first cell shown         -> slide (the intro joins it)
@@ -366,7 +366,7 @@ def copy_deck_files(folders, out):
 
 
 def lecture_notebooks(root):
-    return sorted(Path(root, "notebooks").glob("0[1-8]_*.ipynb"))
+    return sorted(Path(root, "notebooks").glob("0[1-9]_*.ipynb"))
 
 
 def _exporter(max_lines):
@@ -438,7 +438,7 @@ def main(argv=None):
     tag.add_argument("--check", action="store_true", help="write nothing; exit 1 if any notebook is stale")
     tag.add_argument("notebooks", nargs="+", type=Path)
     build = sub.add_parser("build", help="build the offline decks")
-    build.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/0[1-8]_*.ipynb")
+    build.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/0[1-9]_*.ipynb")
     build.add_argument("--out", type=Path, default=Path("build/slides"))
     build.add_argument("--cache", type=Path, default=Path("build/slides-cache"))
     build.add_argument("--max-lines", type=int, default=MAX_LINES,

@@ -16,7 +16,7 @@ from backproplib import tables
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-LECTURES = sorted((ROOT / "notebooks").glob("0[1-8]_*.ipynb"))
+LECTURES = sorted((ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

@@ -172,10 +172,10 @@ def test_templates_ship_with_the_package():
 
 
 def test_lecture_notebooks_carry_the_taggers_metadata():
-    """`python -m backproplib.slides tag notebooks/0[1-8]_*.ipynb` has been run since the last edit."""
+    """`python -m backproplib.slides tag notebooks/0[1-9]_*.ipynb` has been run since the last edit."""
     paths = slides.lecture_notebooks(ROOT)
-    assert len(paths) == 8
+    assert len(paths) == 9
     stale = {path.name: len(slides.untagged_cells(nbformat.read(path, as_version=4))) for path in paths}
     stale = {name: count for name, count in stale.items() if count}
     assert not stale, ("slideshow metadata out of date (cells to change per notebook: "
-                       f"{stale}); run `python -m backproplib.slides tag notebooks/0[1-8]_*.ipynb`")
+                       f"{stale}); run `python -m backproplib.slides tag notebooks/0[1-9]_*.ipynb`")

@@ -11,6 +11,9 @@ import re
 
 import numpy as np
 
+
+from backproplib import data, depth, models, training
+from backproplib.panels import NOT_TRAINED
 from backproplib.widgets import BackwardStepper
 
 from . import dom, oracles
@@ -260,3 +263,57 @@ def layout_toggle(root, name, problems=None):
     return (f"opened on vector by vector/denominator 3×2; clicked to {', '.join(seen)}: each readout equals the "
             f"kernel's, its matrix the finite differences in that layout (numerator = denominator transposed), "
             f"each click redraws; Reset returns to the start")
+
+
+# ----------------------------------------------------------------- per-layer gradient norms (notebook 09)
+
+def depth_controls(root):
+    """(hidden layers, activation, init ±s) as the page shows them."""
+    layers = int(dom.slider_value(dom.slider(root, "hidden layers")))
+    activation = root.locator(".widget-dropdown").filter(has_text="activation").locator("select").input_value()
+    return layers, activation, choice(root, "init ±")
+
+
+def depth_network(layers, activation, scale, units=8, seed=0):
+    return models.MLP(2, [units] * layers, activation=activation, seed=seed, scale=scale)
+
+
+def check_depth_norms(text, controls, what, n=200, seed=0):
+    """The readout's ‖dJ/dW‖ per layer (4 significant digits) must be `depth.layer_gradient_norms` of the
+    network the controls describe, on the training half of the moons data."""
+    split = data.load_dataset("moons", n=n, seed=seed)
+    expected = depth.layer_gradient_norms(depth_network(*controls, seed=seed), split.X_train, split.y_train)
+    shown = dom.numbers(text)
+    for name, value in expected.items():
+        assert name in shown, f"{what}: {name!r} not in the readout {text!r}"
+        assert abs(shown[name] - value) <= 6e-5 * value, f"{what}: {name} shows {shown[name]}, expected {value:.6e}"
+    assert not set(shown) & {f"alpha{l}" for l in range(len(expected), 12)}, f"{what}: too many layers in {text!r}"
+    return expected
+
+
+def depth_explorer(root, name, problems, lr, epochs, n=200, seed=0):
+    """The numbers as rendered; the depth slider one step right by keyboard and a click on its track, and
+    the activation drop-down: each time the per-layer norms must be the library's for the network shown and
+    the bars redrawn.  Then Train (see `check_training`), and a move after it makes the run stale."""
+    layers_slider = dom.slider(root, "hidden layers")
+    seen = [depth_controls(root)]
+    check_depth_norms(dom.readout(root), seen[0], f"{name} as rendered", n, seed)
+    moves = [("ArrowRight", lambda: dom.press(layers_slider, "ArrowRight")),
+             ("a click on the track", lambda: dom.click_track(layers_slider, 0.1)),
+             ("activation → tanh", lambda: root.locator(".widget-dropdown").filter(has_text="activation")
+              .locator("select").select_option("tanh"))]
+    for what, action in moves:
+        text, redrawn = dom.interact(root, action, f"{name}: {what}")
+        controls = depth_controls(root)
+        check_depth_norms(text, controls, f"{name} after {what} {controls}", n, seed)
+        assert redrawn, f"{name}: the bars were not redrawn after {what}"
+        seen.append(controls)
+    assert seen[1][0] == seen[0][0] + 1, f"{name}: ArrowRight moved the depth {seen[0][0]} -> {seen[1][0]}"
+    split = data.load_dataset("moons", n=n, seed=seed)
+    record = training.sgd(depth_network(*seen[-1], seed=seed), *split, epochs=epochs, lr=lr)[-1]
+    report = check_training(root, name, problems, record, epochs)
+    text, _ = dom.interact(root, lambda: dom.press(layers_slider, "ArrowRight"), f"{name}: a move after Train")
+    if not text.endswith(NOT_TRAINED):
+        problems.append(f"{name}: after training, a depth move left the old run on show: {text!r}")
+    return (f"controls {seen}: every ‖dJ/dW‖ shown matches depth.layer_gradient_norms and the bars redraw; "
+            f"{report}; a move after it says {NOT_TRAINED!r}")

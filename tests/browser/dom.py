@@ -22,6 +22,7 @@ KINDS = {
     "theta": ".widget-slider label:has-text('θ₀')",
     "training": ".widget-dropdown label:has-text('data set')",
     "layout": ".widget-toggle-buttons button:has-text('numerator')",
+    "depth": ".widget-html-content pre:has-text('‖dJ/dW‖')",
 }
 
 

@@ -30,7 +30,7 @@ from .servers import HOST, SCREENSHOTS
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = SCREENSHOTS / "slides"
 SOURCE = Path(os.environ["BACKPROPLIB_SLIDES_FROM"]) if os.environ.get("BACKPROPLIB_SLIDES_FROM") else None
-NOTEBOOKS = (sorted(SOURCE.glob("0[1-8]_*.ipynb")) if SOURCE else slides.lecture_notebooks(ROOT))
+NOTEBOOKS = (sorted(SOURCE.glob("0[1-9]_*.ipynb")) if SOURCE else slides.lecture_notebooks(ROOT))
 SHOT_SIZES = [(1280, 720), (1920, 1080)]
 
 

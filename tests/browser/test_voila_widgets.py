@@ -43,6 +43,9 @@ SPECS = {
     "08_matrix_calculus": [
         ("layout", checks.layout_toggle),
     ],
+    "09_depth_and_activations": [
+        ("depth", lambda root, name, problems: checks.depth_explorer(root, name, problems, lr=0.1, epochs=30)),
+    ],
 }
 
 
