@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from . import checks, dom, oracles
+from .test_quiz_stepper import quiz_stepper
 from .servers import SCREENSHOTS
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -19,6 +20,9 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SPECS = {
     "01_chain_rule": [
         ("chain_rule", lambda root, name, problems: checks.explorer(root, name, oracles.chain_rule_sin_of_square)),
+    ],
+    "02_computation_graphs": [
+        ("stepper", lambda root, name, problems: quiz_stepper(root, name)),
     ],
     "03_backprop_by_hand": [
         ("tangent", lambda root, name, problems: checks.explorer(root, name, oracles.tangent_lecture_J)),
