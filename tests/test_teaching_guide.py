@@ -254,7 +254,7 @@ def test_every_quoted_piece_of_feedback_is_in_the_checks():
 
 
 @pytest.mark.parametrize("name", ["chain_rule", "tables", "activations", "logistic", "layers", "networks",
-                                  "gradcheck", "matrix_calculus", "version_a"])
+                                  "gradcheck", "matrix_calculus", "version_a", "depth"])
 def test_the_mistakes_section_quotes_every_checks_module(name):
     text = (ROOT / "backproplib" / "checks" / f"{name}.py").read_text(encoding="utf-8")
     assert any(" ".join(q.split()) in text for q in QUOTE.findall(section("3 · The mistakes"))), \

@@ -17,7 +17,7 @@ Results are collected in `RESULTS`; in strict mode (``BACKPROPLIB_STRICT=1`` or
 Course staff write new checks with `check_value`, `check_function` and `expect` (see `verdict`).
 The modules: `verdict` (the shared machinery and the public API), then one module per topic:
 `chain_rule` (set 01), `tables` (02, 03), `activations` (04), `logistic` (05), `layers` (06),
-`networks` (07, 08), `gradcheck` (09), `matrix_calculus` (10), `version_a` (11).
+`networks` (07, 08), `gradcheck` (09), `matrix_calculus` (10), `version_a` (11), `depth` (12).
 """
 from .activations import check_sigmoid_derivative, check_tanh_derivative
 from .chain_rule import check_chain_rule_1d, check_multivariate_chain_rule
