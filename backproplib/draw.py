@@ -153,9 +153,9 @@ def _column_geometry(place, nodes, labels):
 # ------------------------------------------------------------------ the chain layout
 
 _CHAIN_FIGSIZE = (9.0, 3.2)
-_CHAIN_GAP = 0.35       # inches between boxes of a chain, at font size 9
+_CHAIN_GAP = 0.3        # inches between boxes of a chain, at font size 9
 _CHAIN_MARGIN = 0.05    # inches left free around the drawing, at font size 9
-_CHAIN_PAD = 0.2        # inches a box adds around its text (pad 0.4 em on each side), at font size 9
+_CHAIN_PAD = 0.16       # inches a box adds around its text (pad 0.4 em on each side), at font size 9
 
 
 def chain_layout(y, rows=1):

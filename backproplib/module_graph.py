@@ -32,7 +32,7 @@ import numpy as np
 from . import engine, models, modules
 from . import functional as F
 
-__all__ = ["network_graph", "ModuleGraph", "symbol", "LINEAR", "PRODUCT", "SIGMOID_OUTPUT", "SOFTMAX",
+__all__ = ["network_graph", "ModuleGraph", "symbol", "LINEAR", "PRODUCT", "SOFTMAX",
            "BINARY_CROSS_ENTROPY", "CLASS_CROSS_ENTROPY"]
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -58,7 +58,8 @@ class ModuleGraph(NamedTuple):
 
     `nodes` runs in forward order: 'x', the parameters (`net.param_names`), then
     the record's quantities ('a', 'z', 'b', 'y_hat', 'J'; 'a1', 'z1', … for 2 or
-    more hidden layers, with the products 's1', …, 's' before each sum).
+    more hidden layers, with the products 's1', …, 's' before each sum).  The
+    leaves hold copies of x and of the parameters: the graph is a snapshot.
     """
     J: engine.Var
     nodes: dict
@@ -91,12 +92,6 @@ PRODUCT = engine.Op(
     ("{1} {g}", lambda n, g: _product_vjps(n, g)[0]),
     ("{0} {g}ᵀ", lambda n, g: _product_vjps(n, g)[1]))
 """s = wᵀ h: the weights of a layer that keeps its bias apart (2-hidden-layer slide); inputs (h, w)."""
-
-SIGMOID_OUTPUT = engine.Op(
-    "sigmoid", "σ({0})", F.sigmoid,
-    ("{out}(1 − {out})", lambda n, g: g * n.value * (1.0 - n.value)))
-"""ŷ = σ(b), the binary output; dŷ/db = ŷ(1 − ŷ) (lecture eq. 9)."""
-
 
 def _softmax_vjp(n, g):
     y_hat = n.value
@@ -134,7 +129,7 @@ CLASS_CROSS_ENTROPY = engine.Op(
 
 # ------------------------------------------------------------------ the graph
 
-def _node(value, op, v1, v2=None, key=None, aux=None):
+def _node(key, value, op, v1, v2=None, aux=None):
     """A node u = op(v1[, v2]) holding `value`, labelled with the lecture's symbol for `key`."""
     node = engine.Var(value, name=symbol(key))
     node.op, node.v1, node.v2, node.aux = op, v1, v2, aux
@@ -149,7 +144,7 @@ def _apply(op, key, v1, v2=None):
             value = op.forward(v1.value) if v2 is None else op.forward(v1.value, v2.value)
         except FloatingPointError as err:
             raise ValueError(f"{operation}: {err}") from None
-    return _node(value, op, v1, v2, key)
+    return _node(key, value, op, v1, v2)
 
 
 def network_graph(net, x, y):
@@ -186,11 +181,11 @@ def network_graph(net, x, y):
     scores = nodes[key]
     if net.K is None:
         J = modules.sigmoid_cross_entropy_forward(scores.value, y_in)[0]
-        nodes["y_hat"] = _apply(SIGMOID_OUTPUT, "y_hat", scores)
+        nodes["y_hat"] = engine.sigmoid(scores).named("ŷ")        # ŷ = σ(b), dŷ/db = ŷ(1 − ŷ) (eq. 9)
         loss = BINARY_CROSS_ENTROPY
     else:
         J = modules.softmax_cross_entropy_forward(np.asarray(scores.value), y_in)[0]
         nodes["y_hat"] = _apply(SOFTMAX, "y_hat", scores)
         loss = CLASS_CROSS_ENTROPY
-    nodes["J"] = _node(float(J), loss, nodes["y_hat"], key="J", aux=y_in)
+    nodes["J"] = _node("J", float(J), loss, nodes["y_hat"], aux=y_in)
     return ModuleGraph(nodes["J"], nodes)

@@ -1,4 +1,4 @@
-"""Interactive widgets for the lecture notebooks 01, 03 and 07 (ipywidgets + matplotlib).
+"""Interactive widgets for the lecture notebooks 01, 03, 05, 06 and 07 (ipywidgets + matplotlib).
 
 Every widget is an ordinary object you can drive from code as well as by hand:
 ``set_x(1.5)`` (or moving the slider) recomputes, redraws and stores the

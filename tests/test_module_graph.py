@@ -292,6 +292,9 @@ def test_bad_input_gives_clear_errors():
         module_graph.network_graph(net, x, 2)
     with pytest.raises(ValueError, match="network_graph: x contains NaN or inf"):
         module_graph.network_graph(net, [np.nan, 1.0], y)
+    huge = models.OneHiddenLayerNet.from_params({"alpha": np.full((3, 3), 1e300), "beta": np.ones(4)})
+    with pytest.raises(ValueError, match=r"network_graph: a = α x: overflow"):
+        module_graph.network_graph(huge, [1e10, 1e10], 1.0)
     J = module_graph.network_graph(net, x, y).J
     with pytest.raises(ValueError, match="draw_graph: layout must be 'columns' or 'chain', got 'tree'"):
         bp.draw_graph(J, layout="tree")
