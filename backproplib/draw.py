@@ -90,49 +90,42 @@ def draw_graph(y, ax=None, show_values=True, show_grads=True, highlight=None, gr
     names = tables.node_names(y)
     marked, marked_edges = _highlighted(highlight, names)
     if layout == "chain":
-        if ax is None:
-            import matplotlib.pyplot as plt
-            ax = plt.figure(figsize=_CHAIN_FIGSIZE).add_axes((0.0, 0.0, 1.0, 1.0))
-        nodes = list(chain_layout(y))
-        labels = {v: _chain_label(v, names, names[y], show_values, show_grads, grads) for v in nodes}
-        # sized for every adjoint known, so that the steps of a backward pass share one layout
-        sizes = _text_sizes(ax, {v: _chain_label(v, names, names[y], show_values, show_grads, None)
-                                 if v.grad is not None else labels[v] for v in nodes})
-        # the chain in one row or folded into two, whichever gives the larger text
-        xy, (total_width, total_height), fontsize, paths = max(
-            (_chain_geometry(chain_layout(y, rows), sizes, ax) for rows in (1, 2)), key=lambda g: g[2])
-        pad = 0.0
-    else:
-        place, paths = _layout(y)
-        nodes = [v for v in place if not isinstance(v, _Bend)]
-        labels = {v: _label(v, names, names[y], show_values, show_grads, grads) for v in nodes}
-        xy, (total_width, total_height) = _column_geometry(place, nodes, labels)
-        fontsize, pad = 9, 0.1
-        if ax is None:
-            import matplotlib.pyplot as plt
-            _, ax = plt.subplots(figsize=(max(total_width, 2.0), max(total_height, 1.2)))
+        return _draw_chain(y, ax, names, marked, marked_edges, show_values, show_grads, grads)
+    place, paths = _layout(y)
+    nodes = [v for v in place if not isinstance(v, _Bend)]
+    labels = {v: _label(v, names, names[y], show_values, show_grads, grads) for v in nodes}
+    xy, (total_width, total_height) = _column_geometry(place, nodes, labels)
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(max(total_width, 2.0), max(total_height, 1.2)))
     boxes = {}
     for v in nodes:
-        is_marked = v in marked
-        boxes[v] = ax.text(*xy[v], labels[v], ha="center", va="center", fontsize=fontsize, zorder=3,
-                           bbox=dict(boxstyle="round,pad=0.4",
-                                     fc=_HIGHLIGHT["face"] if is_marked else _COLOURS[_kind(v, y)],
-                                     ec=_HIGHLIGHT["edge"] if is_marked else "0.3",
-                                     lw=2.5 if is_marked else 1.0))
+        face, edge, lw = _box_style(v, y, marked)
+        boxes[v] = ax.text(*xy[v], labels[v], ha="center", va="center", fontsize=9, zorder=3,
+                           bbox=dict(boxstyle="round,pad=0.4", fc=face, ec=edge, lw=lw))
     arrow = _arrow_class()
     for (u, slot), path in paths.items():
         v = u.inputs[slot]
-        is_marked = (v, u) in marked_edges
         # b = a + a: two arrows, bent apart
         bend = 0.3 * (u.inputs[:slot].count(v) - (u.inputs.count(v) - 1) / 2) if len(path) == 2 else 0.0
         for a, b in zip(path, path[1:]):
             ax.add_artist(arrow(boxes.get(a), xy[a], boxes.get(b), xy[b], head=b is u,
-                                color=_HIGHLIGHT["edge"] if is_marked else "0.35",
-                                lw=2.2 if is_marked else 1.0, connectionstyle=f"arc3,rad={bend}"))
-    ax.set_xlim(-pad, total_width + pad)
+                                connectionstyle=f"arc3,rad={bend}", **_arrow_style((v, u) in marked_edges)))
+    ax.set_xlim(-0.1, total_width + 0.1)
     ax.set_ylim(-total_height / 2, total_height / 2)
     ax.axis("off")
     return ax
+
+
+def _box_style(v, y, marked):
+    """(face colour, edge colour, line width) of the box of node v."""
+    if v in marked:
+        return _HIGHLIGHT["face"], _HIGHLIGHT["edge"], 2.5
+    return _COLOURS[_kind(v, y)], "0.3", 1.0
+
+
+def _arrow_style(is_marked):
+    return dict(color=_HIGHLIGHT["edge"], lw=2.2) if is_marked else dict(color="0.35", lw=1.0)
 
 
 def _column_geometry(place, nodes, labels):
@@ -195,6 +188,49 @@ def chain_layout(y, rows=1):
                                      f"of {tables.node_names(y)[u]}; use layout='columns'")
                 place[v] = (column, sides.pop(0))
     return place
+
+
+def _draw_chain(y, ax, names, marked, marked_edges, show_values, show_grads, grads):
+    """`draw_graph(layout="chain")`: boxes of a fixed size (the size of their text with every adjoint known,
+    so that the steps of a backward pass share one picture), straight arrows from edge to edge."""
+    from matplotlib.patches import FancyBboxPatch
+    if ax is None:
+        import matplotlib.pyplot as plt
+        ax = plt.figure(figsize=_CHAIN_FIGSIZE).add_axes((0.0, 0.0, 1.0, 1.0))
+    nodes = list(chain_layout(y))
+    labels = {v: _chain_label(v, names, names[y], show_values, show_grads, grads) for v in nodes}
+    sizes = _text_sizes(ax, {v: _chain_label(v, names, names[y], show_values, show_grads, None)
+                             if v.grad is not None else labels[v] for v in nodes})
+    # the chain in one row or folded into two, whichever gives the larger text
+    xy, (width, height), fontsize, paths = max(
+        (_chain_geometry(chain_layout(y, rows), sizes, ax) for rows in (1, 2)), key=lambda g: g[2])
+    half = {v: ((w + _CHAIN_PAD) / 2, (h + _CHAIN_PAD) / 2) for v, (w, h) in sizes.items()}
+    for v in nodes:
+        face, edge, lw = _box_style(v, y, marked)
+        (x0, y0), (w, h) = xy[v], half[v]
+        ax.add_patch(FancyBboxPatch((x0 - w, y0 - h), 2 * w, 2 * h, boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc=face, ec=edge, lw=lw, zorder=3))
+        ax.text(x0, y0, labels[v], ha="center", va="center", fontsize=fontsize, zorder=4)
+    for (u, slot), path in paths.items():
+        style = _arrow_style((u.inputs[slot], u) in marked_edges)
+        for a, b in zip(path, path[1:]):
+            ax.annotate("", xy=_edge_point(xy[b], xy[a], half.get(b)), xytext=_edge_point(xy[a], xy[b], half.get(a)),
+                        zorder=2, arrowprops=dict(arrowstyle="-|>" if b is u else "-", shrinkA=0, shrinkB=0, **style))
+    ax.set_xlim(0.0, width)
+    ax.set_ylim(-height / 2, height / 2)
+    ax.axis("off")
+    return ax
+
+
+def _edge_point(p, q, half, gap=0.03):
+    """Where the segment from p to q leaves the box of half-sizes `half` centred at p (and `gap` beyond);
+    p itself where there is no box (a bend)."""
+    if half is None:
+        return p
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    t = min(half[0] / abs(dx) if dx else np.inf, half[1] / abs(dy) if dy else np.inf)
+    t += gap / np.hypot(dx, dy)
+    return p[0] + t * dx, p[1] + t * dy
 
 
 def _chain_geometry(place, size, ax):
@@ -268,11 +304,10 @@ def _kind(v, y):
 def _text_sizes(ax, labels):
     """{node: (width, height)} of each label's text in inches at font size 9, measured by the renderer."""
     figure = ax.figure
-    renderer = figure.canvas.get_renderer()
     sizes = {}
     for v, label in labels.items():
         text = ax.text(0, 0, label, fontsize=9, ha="center", va="center")
-        extent = text.get_window_extent(renderer)
+        extent = text.get_window_extent()           # in pixels, at the figure's dpi
         text.remove()
         sizes[v] = (extent.width / figure.dpi, extent.height / figure.dpi)
     return sizes

@@ -12,8 +12,11 @@ chain with the engine, from any `models.MLP`:
   ŷ = σ(b) or softmax(b), and J = CE(ŷ, y*), the negative mean log-likelihood
   (the slides' J is the log-likelihood itself; we minimise its negative).
 
-Each module is an `engine.Op` whose local derivative is the module's own
-backward (the vector-Jacobian products of `modules`), so ``J.backward()``,
+The activations, ŷ = σ(b) and a bias sum are the engine's own operations; the
+Linear row, the product wᵀh, softmax and the cross-entropy are `engine.Op`s
+defined here, with the modules' own backward (`modules.linear_backward`,
+`modules.affine_backward`) or the slide's derivative as their vector-Jacobian
+products.  Every node is an ordinary `engine.Var`, so ``J.backward()``,
 `tables.forward_backward_table`, `tables.backward_steps`, `draw.draw_graph`
 (``layout="chain"``) and `widgets.BackwardStepper` all run on it unchanged.
 

@@ -319,6 +319,8 @@ class BackwardStepper(_Widget):
         draw.draw_graph(self.output, ax=ax, highlight=self.steps[k - 1] if k else None, grads=self._adjoints[k],
                         layout=self.layout)
         self.view.thicken(ax)
+        for patch in ax.patches:                # the boxes of the chain layout are patches of their own
+            patch.set_linewidth(self.view.style.lw(patch.get_linewidth()))
         return self.view.draw_png()
 
     def go(self, k):

@@ -191,9 +191,15 @@ def test_backward_stepper_runs_through_every_step(name, version):
 # ------------------------------------------------------------------ the drawing
 
 def box_extents(ax):
+    """The window extents of the boxes, after checking that every label lies inside its box."""
     ax.figure.canvas.draw()
-    renderer = ax.figure.canvas.get_renderer()
-    return [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if not isinstance(t, Annotation)]
+    labels = [t for t in ax.texts if not isinstance(t, Annotation)]
+    boxes = [p.get_window_extent() for p in ax.patches]
+    assert len(labels) == len(boxes)
+    for text, box in zip(labels, boxes):
+        inner = text.get_window_extent()
+        assert box.x0 < inner.x0 and inner.x1 < box.x1 and box.y0 < inner.y0 and inner.y1 < box.y1, text.get_text()
+    return boxes
 
 
 def assert_no_overlaps(ax):
@@ -206,6 +212,18 @@ def assert_no_overlaps(ax):
     return extents
 
 
+def arrow_ends_touch_boxes(ax):
+    """Every arrow starts and ends within 4 pixels of a box's edge or at a bend (another arrow's end)."""
+    ax.figure.canvas.draw()
+    boxes = [p.get_window_extent() for p in ax.patches]
+    ends = [ax.transData.transform(point) for a in ax.texts if isinstance(a, Annotation) for point in (a.xy, a.xyann)]
+    for x, y in ends:
+        near_box = any(b.x0 - 4 <= x <= b.x1 + 4 and b.y0 - 4 <= y <= b.y1 + 4 for b in boxes)
+        shared = sum(np.hypot(x - x2, y - y2) < 0.5 for x2, y2 in ends) > 1
+        assert near_box or shared, (x, y)
+        assert not any(b.x0 + 1 < x < b.x1 - 1 and b.y0 + 1 < y < b.y1 - 1 for b in boxes)   # never inside one
+
+
 @pytest.mark.parametrize("name", list(NETS))
 def test_chain_drawing_has_no_overlapping_boxes(name):
     net, x, y = NETS[name]
@@ -215,6 +233,7 @@ def test_chain_drawing_has_no_overlapping_boxes(name):
     assert tuple(ax.figure.get_size_inches()) == (9.0, 3.2)
     extents = assert_no_overlaps(ax)
     assert len(extents) == len(graph.nodes)
+    arrow_ends_touch_boxes(ax)
     if net.depth <= 2:
         assert ax.texts[0].get_fontsize() >= 5.0               # readable at 9 × 3.2 in
     first = ax.texts[0].get_text().split("\n")
@@ -254,9 +273,7 @@ def test_stepper_frames_share_one_layout_and_have_no_overlaps():
     last = assert_no_overlaps(ax)                              # the last frame drawn
     stepper._draw_frame(0)
     first = assert_no_overlaps(ax)
-    # the boxes hug their text ('?' is narrower than a number), but every box keeps its centre
-    np.testing.assert_allclose([(e.x0 + e.x1, e.y0 + e.y1) for e in first], [(e.x0 + e.x1, e.y0 + e.y1) for e in last],
-                               atol=0.5)
+    assert [(e.x0, e.y0, e.x1, e.y1) for e in first] == [(e.x0, e.y0, e.x1, e.y1) for e in last]
 
 
 def test_the_column_layout_is_unchanged_by_default():
