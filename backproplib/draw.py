@@ -9,6 +9,12 @@ skips columns bends through a free slot in each column it crosses, so it never
 hides behind a box.  Each box shows the node's equation (`u1 = sin(t)`), its
 value and dJ/d(node).  Small constants appear by value inside the equations,
 not as boxes.  The layout is deterministic: the same graph gives the same picture.
+
+`draw_graph(J, layout="chain")` draws a graph whose operations form one chain,
+such as a network module by module (x → a = αx → z = σ(a) → b = βz → ŷ → J,
+from `module_graph.network_graph`): the chain in a row (or two), each
+parameter next to the module that uses it, each box with the node's shape
+too, the whole fitted to the axes (9 × 3.2 in by default) without overlaps.
 """
 import functools
 
@@ -158,10 +164,9 @@ def chain_layout(y, rows=1):
     topological order, each an input of the next; it runs left to right in row 0
     (rows=1), or its first half does and the second half goes on from the left in
     row 1 (rows=2).  Every other input is drawn next to the operation that uses
-    it: above it in row −1 (below it in row 2, in the second half), and with
-    rows=1 a second one below it, in row 1.  (`draw_graph` takes the number of
-    rows that lets the text be larger.)  Raises ValueError for a graph whose
-    operations do not form a chain.
+    it: above it in row −1, or below it in row 2 in the second half.  (`draw_graph`
+    takes the number of rows that lets the text be larger.)  Raises ValueError for
+    a graph whose operations do not form a chain.
     """
     if rows not in (1, 2):
         raise ValueError(f"chain_layout: rows must be 1 or 2, got {rows!r}")
@@ -178,15 +183,9 @@ def chain_layout(y, rows=1):
     chain = head + operations
     per_row = -(-len(chain) // rows)
     place = {v: (k % per_row, k // per_row) for k, v in enumerate(chain)}
-    for u in operations:
+    for u in operations:                # each has one input besides the chain at most (two inputs in all)
         column, row = place[u]
-        sides = [2] if row else [-1] if rows == 2 else [-1, 1]
-        for v in u.inputs:
-            if v in order and v not in place:
-                if not sides:
-                    raise ValueError(f"draw_graph: layout='chain' ({rows} row(s)) has no room for another input "
-                                     f"of {tables.node_names(y)[u]}; use layout='columns'")
-                place[v] = (column, sides.pop(0))
+        place.update((v, (column, 2 if row else -1)) for v in u.inputs if v in order and v not in place)
     return place
 
 
