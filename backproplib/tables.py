@@ -23,7 +23,8 @@ import numpy as np
 from . import engine
 
 __all__ = [
-    "forward_backward_table", "backward_steps", "node_names", "equation", "format_value", "is_inline_constant",
+    "forward_backward_table", "backward_steps", "node_names", "equation", "format_value", "short_value",
+    "is_inline_constant",
     "Table", "ForwardRow", "BackwardRow", "Step", "TextTable", "backward_versions",
 ]
 
@@ -115,6 +116,19 @@ def format_value(value):
     if np.ndim(value) == 1 and np.size(value) <= 4:
         return "[" + ", ".join(_number(v) for v in value) + "]"
     return f"shape {np.shape(value)}"
+
+
+def short_value(value, digits=3):
+    """A number or array short enough for a box of a drawing: 3 significant digits (4 for a number);
+    a 1-D array in full up to 3 entries, else its first two ([0.5, −0.25, …]); a 2-D array by the first
+    two entries of its first row ([[0.5, 1, …], …])."""
+    if np.ndim(value) == 0:
+        return f"{float(value):.{digits + 1}g}".replace("-", "−")
+    entries = np.ravel(value[0] if np.ndim(value) > 1 else value)
+    shown = entries if np.ndim(value) == 1 and entries.size <= 3 else entries[:2]
+    text = ", ".join(f"{float(v):.{digits}g}" for v in shown).replace("-", "−")
+    text = f"[{text}{', …' if entries.size > shown.size else ''}]"
+    return text if np.ndim(value) == 1 else f"[{text}, …]" if len(value) > 1 else f"[{text}]"
 
 
 def _number(v):

@@ -1,4 +1,4 @@
-"""Interactive widgets for the lecture notebooks 01, 03 and 07 (ipywidgets + matplotlib).
+"""Interactive widgets for the lecture notebooks 01, 03, 05, 06 and 07 (ipywidgets + matplotlib).
 
 Every widget is an ordinary object you can drive from code as well as by hand:
 ``set_x(1.5)`` (or moving the slider) recomputes, redraws and stores the
@@ -285,15 +285,19 @@ class BackwardStepper(_Widget):
     adjoint flows, and shows every adjoint known so far (unknown ones as '?'),
     from `tables.backward_steps`.  The frames are drawn once, when the widget is
     built, so stepping only swaps a picture.  ``go(k)`` moves to step k.
+    ``layout="chain"`` draws a graph whose operations form one chain, such as a
+    network module by module (`module_graph.network_graph`), with `draw.chain_layout`.
     Start state: step 0 (the forward pass done, only the seed dJ/dJ = 1 known).
     """
 
-    def __init__(self, J, version="B", width=9.0, height=3.2):
+    def __init__(self, J, version="B", width=9.0, height=3.2, layout="columns"):
         super().__init__(FigureView(width, height, description=(
             "the computation graph of the output, inputs on the left: the node visited at this step and the "
             "arrows its adjoint flows along are highlighted, and each node shows its value and its adjoint "
             "(? while unknown)"), zoom=GRAPH_ZOOM if presentation.current().presenting else 1.0))
-        self.output, self.version = J, version
+        self.output, self.version, self.layout = J, version, layout
+        if layout == "chain":                   # a chain is drawn to fit its axes: give it the whole figure
+            self.view.axes[0].set_position((0.0, 0.0, 1.0, 1.0))
         self.steps = list(tables.backward_steps(J, version))
         self.names = self.steps[0].names if self.steps else tables.node_names(J)
         self._adjoints = [{J: J.grad}] + [step.adjoints for step in self.steps]
@@ -312,8 +316,11 @@ class BackwardStepper(_Widget):
     def _draw_frame(self, k):
         ax = self.view.axes[0]
         ax.clear()
-        draw.draw_graph(self.output, ax=ax, highlight=self.steps[k - 1] if k else None, grads=self._adjoints[k])
+        draw.draw_graph(self.output, ax=ax, highlight=self.steps[k - 1] if k else None, grads=self._adjoints[k],
+                        layout=self.layout)
         self.view.thicken(ax)
+        for patch in ax.patches:                # the boxes of the chain layout are patches of their own
+            patch.set_linewidth(self.view.style.lw(patch.get_linewidth()))
         return self.view.draw_png()
 
     def go(self, k):
