@@ -792,7 +792,7 @@ def _order_for_backward(y):
 
 def _seed(y, seed):
     if seed is None:
-        if np.ndim(y.value):
+        if y.shape:
             raise ValueError(f"backward: the output has shape {y.shape}; backward needs a scalar J "
                              "(sum or mean it first) or an explicit seed of that shape")
         return 1.0
@@ -822,8 +822,7 @@ def backward(y, version="B", seed=None):
     seed = _seed(y, seed)
     order, saved = _order_for_backward(y)
     try:
-        with np.errstate(over="raise", divide="raise", invalid="raise"):
-            (_backward_b if version == "B" else _backward_a)(y, order, seed)
+        _strict(_backward_b if version == "B" else _backward_a, y, order, seed)
     except BaseException:
         for node in order:              # no gradient half-set: put back what was there
             node.grad = None

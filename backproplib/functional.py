@@ -76,7 +76,7 @@ def _shifted_exp(a, axis=-1):
     if a.ndim == 1 and axis in (-1, 0):
         m = a[a.argmax()]                     # a.max(), found without a reduction (NaN if a holds one)
         e = np.exp(a - m)
-        return m, e, e.sum()
+        return m, e, np.add.reduce(e)         # e.sum(), without its Python wrapper
     m = a.max(axis=axis, keepdims=True)
     e = np.exp(a - m)
     return m, e, e.sum(axis=axis, keepdims=True)
