@@ -125,7 +125,7 @@ class Var:
 
     @property
     def shape(self):
-        return np.shape(self.value)
+        return _shape(self.value)
 
     def __repr__(self):
         label = f"{self.name} = " if self.name else ""
@@ -205,20 +205,27 @@ def _as_float64(value, operation, what="value"):
             return float(value)
         except OverflowError:
             raise ValueError(f"{operation}: the {what} {value} is too large for float64") from None
-    if isinstance(value, Var):
-        raise TypeError(f"{operation}: got a Var where a number or an array was expected")
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{operation}: values must be real numbers, got dtype {arr.dtype}")
-    if arr.ndim == 0:
-        return _as_float64(float(arr), operation, what)
-    arr = np.array(arr, dtype=np.float64)
-    finite = np.isfinite(arr)
-    if not finite.all():
-        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim:
+        arr = value.copy(order="K")     # the common case (parameters, data): straight to the finiteness check
+    else:
+        if isinstance(value, Var):
+            raise TypeError(f"{operation}: got a Var where a number or an array was expected")
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{operation}: values must be real numbers, got dtype {arr.dtype}")
+        if arr.ndim == 0:
+            return _as_float64(float(arr), operation, what)
+        arr = np.array(arr, dtype=np.float64)
+    if not F.all_finite(arr):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{operation}: the {what} of shape {arr.shape} holds {float(arr[where])!r} at index "
                          f"{where}; every value must be finite")
     return arr
+
+
+def _shape(value):
+    """np.shape of a node's value (a float or an array), without np.shape's dispatch (the hot path)."""
+    return value.shape if type(value) is np.ndarray else np.shape(value)
 
 
 def constant(value, operation="constant"):
@@ -260,6 +267,16 @@ def _array_node(value, op, v1, v2=None, aux=None):
 _NO_AUX = object()      # an op without a fixed argument (None is a real one: sum over all axes)
 
 
+@np.errstate(over="raise", divide="raise", invalid="raise")
+def _strict(fn, *args):
+    """fn(*args) with numpy's overflow, division by zero and invalid values raised as FloatingPointError.
+
+    The numeric policy for every array operation.  A decorated function rather than a `with np.errstate`
+    block, which would build a new errstate object on every call (a good part of a small op's cost).
+    """
+    return fn(*args)
+
+
 def _not_finite(result):
     """What a float result that is not finite means, in numpy's words for the same event on arrays."""
     if result != result:
@@ -285,11 +302,10 @@ def _unary(op, x, aux=_NO_AUX):
                 raise ValueError(f"{op.name}: {_not_finite(r)} at input {v!r}")
             return _node(r, op, x, None, None if aux is _NO_AUX else aux)
         # a float reshaped into an array: checked below like any array result
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        try:
-            r = op.forward(v) if aux is _NO_AUX else op.forward(v, aux)
-        except FloatingPointError as err:
-            raise ValueError(f"{op.name}: {err} for an input of shape {np.shape(v)}") from None
+    try:
+        r = _strict(op.forward, v) if aux is _NO_AUX else _strict(op.forward, v, aux)
+    except FloatingPointError as err:
+        raise ValueError(f"{op.name}: {err} for an input of shape {np.shape(v)}") from None
     return _array_node(r, op, x, None, None if aux is _NO_AUX else aux)
 
 
@@ -308,12 +324,12 @@ def _binary(op, a, b):
         if r - r:                       # ±inf or nan, where numpy would raise for arrays
             raise ValueError(f"{op.name}: {_not_finite(r)} at inputs {av!r} and {bv!r}")
         return _node(r, op, a, b)
-    _check_broadcast(op.name, np.shape(av), np.shape(bv))
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        try:
-            return _array_node(op.forward(av, bv), op, a, b)
-        except FloatingPointError as err:
-            raise ValueError(f"{op.name}: {err} for shapes {np.shape(av)} and {np.shape(bv)}") from None
+    _check_broadcast(op.name, _shape(av), _shape(bv))
+    try:
+        r = _strict(op.forward, av, bv)
+    except FloatingPointError as err:
+        raise ValueError(f"{op.name}: {err} for shapes {np.shape(av)} and {np.shape(bv)}") from None
+    return _array_node(r, op, a, b)
 
 
 def _check_broadcast(operation, sa, sb):
@@ -332,12 +348,14 @@ def _check_broadcast(operation, sa, sb):
 def _fit(c, shape):
     """Sum a gradient contribution over the axes that broadcasting added, back to `shape`."""
     if not shape:
-        return float(np.sum(c))
+        return float(np.add.reduce(c, axis=None))       # np.sum(c), without its Python wrapper
     extra = np.ndim(c) - len(shape)
+    if extra == 1 and c.shape[1:] == shape:             # a bias added to every row of a batch: one sum
+        return np.add.reduce(c, axis=0)
     if extra:
-        c = np.sum(c, axis=tuple(range(extra)))
+        c = np.add.reduce(c, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
-    return np.sum(c, axis=stretched, keepdims=True) if stretched else c
+    return np.add.reduce(c, axis=stretched, keepdims=True) if stretched else c
 
 
 def _scalar_or_array(math_fn, numpy_fn):
@@ -631,7 +649,7 @@ def softmax_cross_entropy(a, labels):
     if a.value.size:
         F.check_finite("softmax_cross_entropy", scores=a.value)
     losses, probs, labels = F.softmax_cross_entropy_with_probs(a.value, labels, "softmax_cross_entropy")
-    loss = losses if probs.ndim == 1 else float(np.mean(losses))
+    loss = losses if probs.ndim == 1 else F.mean(losses)
     return _node(loss, SOFTMAX_CE, a, None, (probs, labels))
 
 
@@ -648,7 +666,7 @@ def sigmoid_cross_entropy(b, y_star):
                          "loss over no examples is undefined")
     F.check_finite("sigmoid_cross_entropy", logits=b.value)
     y_star_arr = np.asarray(y_star, dtype=np.float64)
-    loss = float(np.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr, "sigmoid_cross_entropy")))
+    loss = F.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr, "sigmoid_cross_entropy"))
     y = F.sigmoid(b.value)
     return _node(loss, SIGMOID_CE, b, None, (y, y_star_arr if y_star_arr.ndim else float(y_star_arr)))
 
@@ -774,7 +792,7 @@ def _order_for_backward(y):
 
 def _seed(y, seed):
     if seed is None:
-        if np.ndim(y.value):
+        if y.shape:
             raise ValueError(f"backward: the output has shape {y.shape}; backward needs a scalar J "
                              "(sum or mean it first) or an explicit seed of that shape")
         return 1.0
@@ -804,8 +822,7 @@ def backward(y, version="B", seed=None):
     seed = _seed(y, seed)
     order, saved = _order_for_backward(y)
     try:
-        with np.errstate(over="raise", divide="raise", invalid="raise"):
-            (_backward_b if version == "B" else _backward_a)(y, order, seed)
+        _strict(_backward_b if version == "B" else _backward_a, y, order, seed)
     except BaseException:
         for node in order:              # no gradient half-set: put back what was there
             node.grad = None
@@ -869,7 +886,7 @@ def _check_leaf(u):
     if type(g) is float:
         if g - g:
             raise FloatingPointError(_not_finite(g))
-    elif not np.isfinite(g).all():
+    elif not F.all_finite(g):
         raise FloatingPointError("a gradient that is not finite")
 
 
@@ -878,7 +895,7 @@ def _fitted(c, v):
     (and made a Python float again where v holds a float)."""
     value = v.value
     if type(value) is float or type(c) is not np.ndarray or c.shape != value.shape:
-        return _fit(c, np.shape(value))
+        return _fit(c, _shape(value))
     return c
 
 

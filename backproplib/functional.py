@@ -11,7 +11,7 @@ import numpy as np
 __all__ = [
     "sigmoid", "log_sigmoid", "sigmoid_derivative", "softmax", "log_softmax",
     "binary_cross_entropy_with_logits", "softmax_cross_entropy", "softmax_cross_entropy_with_probs",
-    "check_finite",
+    "check_finite", "all_finite", "mean",
 ]
 
 
@@ -30,7 +30,7 @@ def sigmoid(b):
     b = np.asarray(b, dtype=np.float64)
     if b.ndim == 0:
         return sigmoid(float(b))
-    tail = b.size and b.min() < -708.0        # exp(-b) would overflow (b < -709.78) or nearly
+    tail = b.size and _smallest(b) < -708.0   # exp(-b) would overflow (b < -709.78) or nearly
     e = np.negative(np.maximum(b, -708.0) if tail else b)
     np.exp(e, out=e)
     e += 1.0
@@ -39,6 +39,17 @@ def sigmoid(b):
         deep = b < -708.0
         s[deep] = np.exp(b[deep])
     return s
+
+
+def _smallest(v):
+    """min(v) of a non-empty array as a Python float (NaN if v holds one), found by argmin: the same
+    number as v.min(), several times quicker on the small arrays of a per-example training loop."""
+    return v.item(v.argmin())
+
+
+def _largest(v):
+    """max(v) of a non-empty array (NaN if v holds one), by argmax, as `_smallest` finds min(v)."""
+    return v.item(v.argmax())
 
 
 def sigmoid_derivative(b):
@@ -63,9 +74,9 @@ def _shifted_exp(a, axis=-1):
     computed without that bookkeeping (the per-example training loop calls this once a step).
     """
     if a.ndim == 1 and axis in (-1, 0):
-        m = a.max()
+        m = a[a.argmax()]                     # a.max(), found without a reduction (NaN if a holds one)
         e = np.exp(a - m)
-        return m, e, e.sum()
+        return m, e, np.add.reduce(e)         # e.sum(), without its Python wrapper
     m = a.max(axis=axis, keepdims=True)
     e = np.exp(a - m)
     return m, e, e.sum(axis=axis, keepdims=True)
@@ -84,11 +95,29 @@ def log_softmax(a, axis=-1):
     return (a - m) - np.log(s)
 
 
+def all_finite(v):
+    """True if no entry of the float array (or number) v is NaN or ±inf.
+
+    One elementwise pass, then argmin finds the first False (if any) of the boolean
+    array: the same answer as np.isfinite(v).all(), quicker on small arrays.
+    """
+    finite = np.isfinite(v)
+    if finite.ndim == 0:
+        return bool(finite)
+    return finite.size == 0 or finite.item(finite.argmin())
+
+
+def mean(v):
+    """np.mean(v) of a non-empty array as a Python float: the same number (the same sum, divided by
+    the count), without np.mean's layers of Python, which cost more than the sum on a small array."""
+    return float(np.add.reduce(v, axis=None)) / v.size
+
+
 def check_finite(operation, **arrays):
     """Raise ValueError naming `operation` and the argument if any value is NaN or ±inf."""
     for name, value in arrays.items():
         v = np.asarray(value, dtype=np.float64)
-        if not np.all(np.isfinite(v)):
+        if not all_finite(v):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(v))[0]) if v.ndim else ()
             raise ValueError(
                 f"{operation}: {name} contains NaN or inf (first at index {bad}: {v[bad]!r}); "
@@ -107,8 +136,8 @@ def binary_cross_entropy_with_logits(b, y_star, operation="binary cross-entropy"
     y_star = np.asarray(y_star, dtype=np.float64)
     if b.shape != y_star.shape:
         raise ValueError(f"{operation}: logits shape {b.shape} and labels shape {y_star.shape} differ")
-    outside = ~((y_star >= 0) & (y_star <= 1))            # NaN is outside too
-    if np.any(outside):
+    if y_star.size and not (0 <= _smallest(y_star) and _largest(y_star) <= 1):   # NaN fails both tests
+        outside = ~((y_star >= 0) & (y_star <= 1))
         raise ValueError(f"{operation}: labels y* must lie in [0, 1], got "
                          f"{', '.join(map(repr, np.unique(y_star[outside])[:5].tolist()))}")
     # -[y* log σ(b) + (1-y*) log σ(-b)] = max(b, 0) - y* b + log(1 + exp(-|b|)), in one stable pass

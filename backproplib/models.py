@@ -237,7 +237,8 @@ class MLP:
         self.activation = act
         self.depth = L
         self.layers = _layers(L)
-        self._hidden_layers = self.layers[:-1]
+        rows = [(layer.weight, None if layer.folded else layer.bias) for layer in self.layers]
+        self._hidden_rows, self._output_row = rows[:-1], rows[-1]   # (weight, bias or None): the forward's plan
         self._z0 = self.layers[-1].folded and L > 0      # hidden z gets z_0 = 1 (L = 1, Case 2)
         self.Record = record_type(L)
         self.size_names = getattr(type(self), "size_names", None) or ("M", *(f"H{l}" for l in range(1, L + 1)))
@@ -329,23 +330,23 @@ class MLP:
 
         The record's ``caches`` keeps each module's cache, input to output, for `backward_prepared`.
         """
-        p, act_forward = self.params, self.activation.forward
+        p, act_forward, z0 = self.params, self.activation.forward, self._z0
         values, caches = [x], []
         h = x
-        for layer in self._hidden_layers:
-            if layer.folded:
-                a, linear_cache = linear_forward(h, p[layer.weight])     # a_j = Σ_i α_ji x_i (x_0 = 1)
+        for weight, bias in self._hidden_rows:
+            if bias is None:
+                a, linear_cache = linear_forward(h, p[weight])           # a_j = Σ_i α_ji x_i (x_0 = 1)
             else:
-                a, linear_cache = affine_forward(h, p[layer.weight], p[layer.bias])   # a = αᵀ z + b
+                a, linear_cache = affine_forward(h, p[weight], p[bias])  # a = αᵀ z + b
             z, act_cache = act_forward(a)                                # z = act(a), elementwise
-            h = prepend_one(z) if self._z0 else z                        # z_0 = 1 where β folds it
+            h = prepend_one(z) if z0 else z                              # z_0 = 1 where β folds it
             values += (a, h)
             caches += (linear_cache, act_cache)
-        out = self.layers[-1]
-        if out.folded:
-            scores, linear_cache = linear_forward(h, p[out.weight])
+        weight, bias = self._output_row
+        if bias is None:
+            scores, linear_cache = linear_forward(h, p[weight])
         else:
-            scores, linear_cache = affine_forward(h, p[out.weight], p[out.bias])
+            scores, linear_cache = affine_forward(h, p[weight], p[bias])
         caches.append(linear_cache)
         if y is None:
             o = self.Record(*values, scores, self._output.probabilities(scores), None)

@@ -74,7 +74,7 @@ def affine_forward(x, w, bias):
     Linear row with α = wᵀ and the bias kept apart instead of folded as x_0 = 1:
     for a batch, a = x w + bias.  The cache is (x, w).
     """
-    if np.shape(bias) != w.shape[1:]:
+    if (bias.shape if type(bias) is np.ndarray else np.shape(bias)) != w.shape[1:]:   # np.shape is slower
         raise ValueError(f"affine_forward: bias of shape {np.shape(bias)} does not fit w of shape {w.shape} "
                          f"(needs shape {w.shape[1:]})")
     try:
@@ -160,7 +160,7 @@ def softmax_cross_entropy_forward(b, labels):
     underflows to 0.  The cache is (ŷ, labels).
     """
     losses, y_hat, labels = F.softmax_cross_entropy_with_probs(b, labels, "softmax_cross_entropy_forward")
-    return (losses if b.ndim == 1 else float(np.mean(losses))), y_hat, (y_hat, labels)
+    return (losses if b.ndim == 1 else F.mean(losses)), y_hat, (y_hat, labels)
 
 
 def softmax_cross_entropy_backward(g_J, cache):
@@ -190,7 +190,7 @@ def sigmoid_cross_entropy_forward(b, y_star):
     if np.size(b) == 0:
         raise ValueError(f"sigmoid_cross_entropy_forward: the batch is empty (logits of shape {np.shape(b)}); "
                          "the mean loss over no examples is undefined")
-    J = float(np.mean(F.binary_cross_entropy_with_logits(b, y_star, "sigmoid_cross_entropy_forward")))
+    J = F.mean(F.binary_cross_entropy_with_logits(b, y_star, "sigmoid_cross_entropy_forward"))
     if np.ndim(b) == 0:
         y_hat = F.sigmoid(float(b))
         return J, y_hat, (y_hat, float(y_star))

@@ -354,6 +354,7 @@ def digits_problem():
 
 
 EPOCHS = 5     # the epoch rows time a run of this many epochs and divide
+DEPTH_REPEAT = 11   # rounds for the depth × activation rows: one epoch (~50 ms) each, so more rounds steady the median
 
 
 def library_step(model, x, y, lr):
@@ -450,7 +451,7 @@ def section_networks(settings, use_torch):
                       baselines.NumpyMLP(start, L, activation).epoch(X, y, lr_depth)[0],
                       f"torch digits L = {L} {activation}")
                 contenders.append(lambda: net.epoch(Xt, yt, lr_depth))
-            t_ours, t_numpy, *t_torch = per_call(contenders, settings)
+            t_ours, t_numpy, *t_torch = per_call(contenders, settings, DEPTH_REPEAT if not settings.smoke else None)
             rows.append(_network_row(f"epoch of Algorithm 1, {L} hidden layer{'s' if L > 1 else ''} of 32 "
                                      f"{activation} units, K = 10, digits", 1e3, "ms", t_ours, t_numpy,
                                      t_torch[0] if t_torch else None, depth_ratios_numpy, depth_ratios_torch))
@@ -465,7 +466,9 @@ def section_networks(settings, use_torch):
         "Hand-written numpy and torch versions are in `benchmarks/baselines.py`; all start from the same "
         "parameters and agree with backproplib to 1e-9 after a step/epoch before they are timed.",
         "The depth × activation rows train `bp.MLP(64, [32] * L, K=10, activation=...)` for one epoch of "
-        "`bp.sgd` against `NumpyMLP` (the per-example loop written by hand for that network) and `TorchMLP`.",
+        "`bp.sgd` against `NumpyMLP` (the per-example loop written by hand for that network) and `TorchMLP`, "
+        f"one epoch per round, medians of {DEPTH_REPEAT} rounds (a single ~50 ms epoch is easily disturbed by a "
+        "loaded machine).",
         "float64 everywhere, one thread each" + ("." if torch else "; torch is not installed here, so its "
                                                  "columns are empty."),
     ]
