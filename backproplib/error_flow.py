@@ -31,6 +31,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.patches import FancyArrowPatch
 
+from . import presentation
 from .figure_view import FigureView
 from .models import model_from_params
 from .presentation import WIDGET_CLASS
@@ -38,6 +39,9 @@ from .presentation import WIDGET_CLASS
 __all__ = ["error_flow", "ErrorFlow", "FlowStep", "ErrorFlowExplorer", "readout_numbers"]
 
 MAX_UNITS = 6          # units per layer the picture has room for
+UNIT_SPACING = 1.04    # inches between the units of a layer (at 10 pt text; scaled with the text)
+BELOW_NODES = 2.85     # inches of the picture besides the units' spacing: margins, bias nodes, gradients
+AXES_TOP = 0.92        # the title above
 
 
 class Row(NamedTuple):
@@ -265,8 +269,8 @@ def _steps(flow, slopes):
             for k in range(len(above)):
                 gradients[(r, i, k)] = flow.edge_gradients[r][i, k]
         order = [len(below), *range(len(below))] if L == 1 else range(len(below) + 1)    # α_j,0 first
-        grad_text = "  ".join(f"dJ/d{edge_name(flow, r, i, k)} = {_f(flow.edge_gradients[r][i, k])}"
-                              for k in range(len(above)) for i in order)
+        grad_lines = ["    " + "  ".join(f"dJ/d{edge_name(flow, r, i, k)} = {_f(flow.edge_gradients[r][i, k])}"
+                                          for i in order) for k in range(len(above))]
         lines = []
         for i, node in enumerate(below):
             errors[node] = row_msgs[i].sum()
@@ -278,7 +282,7 @@ def _steps(flow, slopes):
         note = ("\n  (dJ/dx changes no parameter; the lecture computes it all the same)" if r == 0
                 else "\n  (the bias node 1 receives nothing: it has no input to pass a gradient to)")
         yield FlowStep(step, f"back across {w}: each edge carries {w} × {error}; dJ/d{w} appear below",
-                       "\n".join([first, *lines, f"  the gradients of {w}, input × the error above: " + grad_text])
+                       "\n".join([first, *lines, f"  the gradients of {w}, each its input × the error above it:", *grad_lines])
                        + note, dict(errors), dict(gradients), r)
         step += 1
         if r:
@@ -312,11 +316,13 @@ class ErrorFlowExplorer:
     ``reset()`` (or Reset) back to 0; ``flow`` holds every number (`error_flow`).
     """
 
-    def __init__(self, params, x, y, width=11.0, height=5.4):
+    def __init__(self, params, x, y, width=11.0):
         self.flow = error_flow(params, x, y)
         self.steps = self.flow.steps
-        self.view = FigureView(width, height, description=self._description())
-        self.view.lay_out(left=0.0, right=1.0, bottom=0.0, top=0.92)
+        self._scale = presentation.current().font_size / 10          # boxes grow with the text
+        tall = (BELOW_NODES + UNIT_SPACING * (max(self.flow.sizes) - 1)) * self._scale
+        self.view = FigureView(width, tall / AXES_TOP, description=self._description())
+        self.view.lay_out(left=0.0, right=1.0, bottom=0.0, top=AXES_TOP)
         self._places = self._layout()
         self._frames = [self._draw_frame(step) for step in self.steps]
         self.slider = ipywidgets.IntSlider(value=0, min=0, max=len(self.steps) - 1, description="step",
@@ -382,14 +388,19 @@ class ErrorFlowExplorer:
         the foot of every column but the last two."""
         flow, places = self.flow, {}
         n = len(flow.sizes)
+        inch = 1 / (self.view.figure.get_size_inches()[1] * AXES_TOP) * self._scale   # an inch (at 10 pt) in axes units
+        spacing, top = UNIT_SPACING * inch, 1 - 0.55 * inch
+        middle = top - spacing * (max(flow.sizes) - 1) / 2
         xs = [0.07 + 0.78 * c / (n - 1) for c in range(n)] + [0.955]
         for c, units in enumerate(flow.sizes):
-            ys = np.linspace(0.88, 0.46, units) if units > 1 else np.array([0.67])
-            for j, y in enumerate(ys):
+            for j in range(units):
+                y = middle + ((units - 1) / 2 - j) * spacing
                 places[("x", j) if c == 0 else ("b", j) if c == n - 1 else ("z", c - 1, j)] = (xs[c], y)
-            if c < n - 1:
-                places[("one", c)] = (xs[c], 0.275)
-        places[("J",)] = (xs[-1], 0.67)
+        ones = middle - spacing * (max(flow.sizes) - 1) / 2 - 1.0 * inch
+        for c in range(n - 1):
+            places[("one", c)] = (xs[c], ones)
+        places[("J",)] = (xs[-1], middle)
+        self._block_top = ones - 0.2 * inch
         return places
 
     def _node_text(self, node):
@@ -484,5 +495,5 @@ class ErrorFlowExplorer:
         below, above = _row_nodes(flow, r)
         top = above[0] if above[0][0] == "b" else ("z", *above[0][1:])
         x = (self._places[below[0]][0] + self._places[top][0]) / 2
-        ax.text(x, 0.20, "\n".join(lines), ha="center", va="top", fontsize=size * 0.95, zorder=5, linespacing=1.25,
+        ax.text(x, self._block_top, "\n".join(lines), ha="center", va="top", fontsize=size * 0.95, zorder=5, linespacing=1.25,
                 bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.4", lw=self.view.style.lw(0.8)))
