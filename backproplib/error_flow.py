@@ -242,7 +242,11 @@ def row_symbol(flow, r):
 
 
 def _steps(flow, slopes):
-    L, names = flow.depth, lambda node: node_name(flow, node)
+    L = flow.depth
+
+    def names(node):
+        return node_name(flow, node)
+
     last = 2 * L + 2
     values = [_vector("x", flow.x)]
     for l in range(L):
@@ -251,13 +255,14 @@ def _steps(flow, slopes):
     values.append(f"{_vector('b', flow.b)}  {_vector('ŷ', flow.y_hat)}  J = {_f(flow.J)} (y* = {flow.y:g})")
     errors, gradients = {}, {}
     yield FlowStep(0, "forward pass done: values on the nodes",
-                   f"step 0 of {last}: forward pass done; the backward pass starts from dJ/dJ = 1\n  " + "\n  ".join(values),
+                   f"step 0 of {last}: forward pass done; the backward pass starts from dJ/dJ = 1\n  "
+                   + "\n  ".join(values),
                    {}, {}, None)
     out = [("b", k) for k in range(flow.sizes[-1])]
     for k, node in enumerate(out):
         errors[node] = flow.g_b[k]
-    index = (lambda k: _sub(k + 1)) if len(out) > 1 else (lambda k: "")
-    lines = [f"  dJ/d{names(node)} = ŷ{index(k)} − y*{index(k)} = {_f(flow.y_hat[k])} − "
+    index = [_sub(k + 1) if len(out) > 1 else "" for k in range(len(out))]
+    lines = [f"  dJ/d{names(node)} = ŷ{index[k]} − y*{index[k]} = {_f(flow.y_hat[k])} − "
              f"{_f(flow.y_hat[k] - flow.g_b[k])} = {_f(flow.g_b[k])}" for k, node in enumerate(out)]
     yield FlowStep(1, "the error at the output: dJ/db = ŷ − y*",
                    f"step 1 of {last}: the error at the output\n" + "\n".join(lines), dict(errors), {}, None)
@@ -279,10 +284,13 @@ def _steps(flow, slopes):
         w, error = row_symbol(flow, r), "dJ/db" if r == L else f"dJ/da{_sup(r + 1) if L > 1 else ''}"
         what = "the inputs x" if r == 0 else f"the hidden units z{_sup(r) if L > 1 else ''}"
         first = f"step {step} of {last}: back across {w} into {what}: each edge carries {w} × the {error} above it"
-        note = ("\n  (dJ/dx changes no parameter; the lecture computes it all the same)" if r == 0
+        note = ("\n  (dJ/dx changes no parameter; the lecture computes it all the same"
+                + (", summing over j = 1 … D only: the bias unit z₀ = 1 has no a₀ to send an error down)"
+                   if L == 1 else ")") if r == 0
                 else "\n  (the bias node 1 receives nothing: it has no input to pass a gradient to)")
         yield FlowStep(step, f"back across {w}: each edge carries {w} × {error}; dJ/d{w} appear below",
-                       "\n".join([first, *lines, f"  the gradients of {w}, each its input × the error above it:", *grad_lines])
+                       "\n".join([first, *lines, f"  the gradients of {w}, each its input × the error above it:",
+                                  *grad_lines])
                        + note, dict(errors), dict(gradients), r)
         step += 1
         if r:
@@ -300,6 +308,11 @@ def _steps(flow, slopes):
 
 
 # ------------------------------------------------------------------------- the picture
+
+def _box(node):
+    """The node whose box shows `node`: a hidden unit's a and z share one box (drawn as the z node)."""
+    return ("z", *node[1:]) if node[0] == "a" else node
+
 
 class ErrorFlowExplorer:
     """Step through the backward pass of one example on a picture of the network (buttons or slider).
@@ -374,13 +387,14 @@ class ErrorFlowExplorer:
 
     def _description(self):
         sizes = self.flow.sizes
+        positive, negative = ("yellow", "dark blue") if presentation.current().high_contrast else ("orange", "blue")
         layers = " and ".join(str(h) for h in sizes[1:-1])
         return (f"a network drawn left to right: {sizes[0]} inputs, hidden layers of {layers} units, "
                 f"{sizes[-1]} output node{'s' if sizes[-1] > 1 else ''} and the loss J, with a node holding 1 "
                 "at the foot of each layer for the bias. Each node shows its forward values; as the backward "
                 "pass reaches a node its error dJ/d(node) appears under it, the edges the errors cross become "
-                "arrows pointing back, coloured by the sign of what they carry (orange positive, blue "
-                "negative) and as wide as its size, and the weights' gradients appear under the row")
+                f"arrows pointing back, coloured by the sign of what they carry ({positive} positive, "
+                f"{negative} negative) and as wide as its size, and the weights' gradients appear under the row")
 
     # ------------------------------------------------------------ drawing
     def _layout(self):
@@ -388,7 +402,7 @@ class ErrorFlowExplorer:
         the foot of every column but the last two."""
         flow, places = self.flow, {}
         n = len(flow.sizes)
-        inch = 1 / (self.view.figure.get_size_inches()[1] * AXES_TOP) * self._scale   # an inch (at 10 pt) in axes units
+        inch = self._scale / (self.view.figure.get_size_inches()[1] * AXES_TOP)    # an inch at 10 pt, in axes units
         spacing, top = UNIT_SPACING * inch, 1 - 0.55 * inch
         middle = top - spacing * (max(flow.sizes) - 1) / 2
         xs = [0.07 + 0.78 * c / (n - 1) for c in range(n)] + [0.955]
@@ -437,7 +451,7 @@ class ErrorFlowExplorer:
         inches = self.view.figure.get_size_inches()
         points = self.view.style.font_size * 0.9
         return ((max(map(len, lines)) * 0.56 * points + 8) / 72 / inches[0] / 2,
-                (len(lines) * 1.25 * points + 8) / 72 / (inches[1] * 0.92) / 2)
+                (len(lines) * 1.25 * points + 8) / 72 / (inches[1] * AXES_TOP) / 2)
 
     def _draw_frame(self, step):
         flow, places, style = self.flow, self._places, self.view.style
@@ -452,7 +466,7 @@ class ErrorFlowExplorer:
         for r in range(len(flow.rows)):
             below, above = _row_nodes(flow, r)
             biggest = max(np.abs(flow.messages[r]).max(), 1e-12)
-            tops = [("b", k) if n[0] == "b" else ("z", *n[1:]) for k, n in enumerate(above)]
+            tops = [_box(n) for n in above]
             for i, source in enumerate(below + [("one", r)]):
                 for k, top in enumerate(tops):
                     p0, p1 = places[source], places[top]
@@ -467,7 +481,7 @@ class ErrorFlowExplorer:
                         ax.plot(*zip(p0, p1), color="0.65", lw=style.lw(0.8), ls=":" if i == len(below) else "-",
                                 zorder=1)
             if (r, 0, 0) in step.gradients:
-                self._gradient_block(ax, r, step, size, sign)
+                self._gradient_block(ax, r, size)
         for k in range(flow.sizes[-1]):
             ax.plot(*zip(places[("b", k)], places[("J",)]), color="0.65", lw=style.lw(0.8), zorder=1)
         for node, (x, y) in places.items():
@@ -482,7 +496,7 @@ class ErrorFlowExplorer:
                                                            ec=sign[error > 0], lw=style.lw(1.6)))
         return self.view.draw_png()
 
-    def _gradient_block(self, ax, r, step, size, sign):
+    def _gradient_block(self, ax, r, size):
         """Row r's gradients in the gap under its edges, as the arrays `nn_backward` returns them."""
         flow, row = self.flow, self.flow.rows[r]
         names = dict.fromkeys([row.weight[0][0][0], row.bias[0][0]])
@@ -493,7 +507,7 @@ class ErrorFlowExplorer:
             lines += ([f"dJ/d{param_symbol(name)}: {numbers[0]}"] if len(g) == 1
                       else [f"dJ/d{param_symbol(name)}:", *numbers])
         below, above = _row_nodes(flow, r)
-        top = above[0] if above[0][0] == "b" else ("z", *above[0][1:])
-        x = (self._places[below[0]][0] + self._places[top][0]) / 2
-        ax.text(x, self._block_top, "\n".join(lines), ha="center", va="top", fontsize=size * 0.95, zorder=5, linespacing=1.25,
-                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.4", lw=self.view.style.lw(0.8)))
+        x = (self._places[below[0]][0] + self._places[_box(above[0])][0]) / 2
+        ax.text(x, self._block_top, "\n".join(lines), ha="center", va="top", fontsize=size * 0.95, zorder=5,
+                linespacing=1.25, bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.4",
+                                            lw=self.view.style.lw(0.8)))

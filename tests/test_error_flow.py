@@ -191,3 +191,17 @@ def test_presentation_mode_draws_a_larger_sharper_picture():
 def test_bad_input_is_refused_clearly(params, x, y, message):
     with pytest.raises(ValueError, match=message):
         ef.error_flow(params, x, y)
+
+
+def test_the_picture_grows_with_the_widest_layer_and_names_its_colours():
+    net, y = NETS["one hidden, binary"]
+    three = ef.ErrorFlowExplorer(net.params, X, y)
+    six = ef.ErrorFlowExplorer(models.OneHiddenLayerNet(2, 6, seed=7, scale=1.0).params, X, y)
+    assert six.view.css_size[1] > three.view.css_size[1] and six.view.css_size[0] == three.view.css_size[0]
+    assert "orange positive, blue negative" in three.view.description
+    bp.present(high_contrast=True)
+    try:
+        contrast = ef.ErrorFlowExplorer(net.params, X, y)
+    finally:
+        bp.present(False)
+    assert "yellow positive, dark blue negative" in contrast.view.description
