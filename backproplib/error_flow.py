@@ -39,7 +39,7 @@ from .presentation import WIDGET_CLASS
 __all__ = ["error_flow", "ErrorFlow", "FlowStep", "ErrorFlowExplorer", "readout_numbers"]
 
 MAX_UNITS = 6          # units per layer the picture has room for
-UNIT_SPACING = 1.04    # inches between the units of a layer (at 10 pt text; scaled with the text)
+UNIT_SPACING = 1.04    # inches between the units of a layer (at 9 pt text; scaled with the text)
 BELOW_NODES = 2.85     # inches of the picture besides the units' spacing: margins, bias nodes, gradients
 AXES_TOP = 0.92        # the title above
 
@@ -325,6 +325,9 @@ class ErrorFlowExplorer:
     negative) and as wide as its size; the gradients dJ/dweight of that row then appear under it.  The
     readout says in words what flows where, with the numbers.
 
+    `width` is in inches at the notebook's text size; in presentation mode (`bp.present()`) the text, and
+    the picture with it, are a third larger.  The height follows from the widest layer.
+
     Start state: step 0, the forward pass done and no error known yet.  ``go(k)`` moves to step k,
     ``reset()`` (or Reset) back to 0; ``flow`` holds every number (`error_flow`).
     """
@@ -332,9 +335,13 @@ class ErrorFlowExplorer:
     def __init__(self, params, x, y, width=11.0):
         self.flow = error_flow(params, x, y)
         self.steps = self.flow.steps
-        self._scale = presentation.current().font_size / 10          # boxes grow with the text
+        style = presentation.current()
+        self._points = style.font_size * (1.0 if style.presenting else 0.9)     # the text on the picture
+        self._scale = self._points / 9                                          # boxes grow with the text
         tall = (BELOW_NODES + UNIT_SPACING * (max(self.flow.sizes) - 1)) * self._scale
-        self.view = FigureView(width, tall / AXES_TOP, description=self._description())
+        # whole twentieths of an inch: whole CSS pixels (80 or 100 a notebook inch), each pixel_ratio figure pixels
+        self.view = FigureView(round(width * self._scale * 20) / 20, round(tall / AXES_TOP * 20) / 20,
+                               description=self._description())
         self.view.lay_out(left=0.0, right=1.0, bottom=0.0, top=AXES_TOP)
         self._places = self._layout()
         self._frames = [self._draw_frame(step) for step in self.steps]
@@ -402,7 +409,7 @@ class ErrorFlowExplorer:
         the foot of every column but the last two."""
         flow, places = self.flow, {}
         n = len(flow.sizes)
-        inch = self._scale / (self.view.figure.get_size_inches()[1] * AXES_TOP)    # an inch at 10 pt, in axes units
+        inch = self._scale / (self.view.figure.get_size_inches()[1] * AXES_TOP)    # an inch at 9 pt, in axes units
         spacing, top = UNIT_SPACING * inch, 1 - 0.55 * inch
         middle = top - spacing * (max(flow.sizes) - 1) / 2
         xs = [0.07 + 0.78 * c / (n - 1) for c in range(n)] + [0.955]
@@ -449,7 +456,7 @@ class ErrorFlowExplorer:
         """A node box's half width and height in axes units, from its text (a close estimate)."""
         lines = self._node_text(node).split("\n")
         inches = self.view.figure.get_size_inches()
-        points = self.view.style.font_size * 0.9
+        points = self._points
         return ((max(map(len, lines)) * 0.56 * points + 8) / 72 / inches[0] / 2,
                 (len(lines) * 1.25 * points + 8) / 72 / (inches[1] * AXES_TOP) / 2)
 
@@ -461,7 +468,7 @@ class ErrorFlowExplorer:
         ax.set_ylim(0, 1)
         ax.axis("off")
         sign = {True: style.colors["class1"], False: style.colors["class0"]}
-        size = style.font_size * 0.9
+        size = self._points
         ax.set_title(f"step {step.step} of {len(self.steps) - 1}: {step.title}", fontsize=style.title_size)
         for r in range(len(flow.rows)):
             below, above = _row_nodes(flow, r)

@@ -175,6 +175,9 @@ def test_presentation_mode_draws_a_larger_sharper_picture():
         bp.present(False)
     assert big.view.css_size[0] > small.view.css_size[0] >= 800
     assert big.view.figure.dpi >= 2 * small.view.figure.dpi
+    for view in (small, big):                              # every CSS pixel gets whole figure pixels
+        ratio = view.view.figure.dpi / view.view.style.dpi
+        assert view.view.canvas.get_width_height() == tuple(round(ratio * c) for c in view.view.css_size)
 
 
 @pytest.mark.parametrize("params, x, y, message", [
