@@ -17,6 +17,15 @@ from .servers import SCREENSHOTS
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
+
+def error_flow_check(notebook):
+    """The check of a notebook's ErrorFlowExplorer (tests/browser/test_error_flow.py, imported when it runs)."""
+    def check(root, name, problems):
+        from .test_error_flow import check_error_flow
+        return check_error_flow(root, name, problems, notebook)
+    return check
+
+
 SPECS = {
     "01_chain_rule": [
         ("chain_rule", lambda root, name, problems: checks.explorer(root, name, oracles.chain_rule_sin_of_square)),
@@ -35,10 +44,12 @@ SPECS = {
                                                                     lr=0.005)),
     ],
     "05_one_hidden_layer": [
+        ("stepper", error_flow_check("05_one_hidden_layer")),     # ErrorFlowExplorer (its step ▶: a stepper)
         ("training", lambda root, name, problems: checks.training_panel(
             root, name, problems, lr=0.5, dataset="moons", units_key="ArrowRight")),
     ],
     "06_two_hidden_layers": [
+        ("stepper", error_flow_check("06_two_hidden_layers")),     # ErrorFlowExplorer (its step ▶: a stepper)
         ("training", lambda root, name, problems: checks.training_panel(root, name, problems, lr=0.5)),
     ],
     "07_reverse_mode_autodiff": [
