@@ -63,11 +63,11 @@ def explorer(root, name, oracle, step=0.01):
 
 # ----------------------------------------------------------------- backward pass step by step
 
-def stepper(root, name, version):
+def stepper(root, name, version, graph=oracles.lecture_graph, layout="columns", final=oracles.lecture_final):
     """Buttons (reset, step ▶ through every visit, ◀ back) and the step slider (Home, End, ArrowLeft);
-    each readout must equal the kernel's text for that step, each step must change the picture, and
-    the last step must show dJ/dx equal to the closed form."""
-    reference = BackwardStepper(oracles.lecture_graph(), version=version)
+    each readout must equal the kernel's text for that step (a stepper built here on `graph()`), each step
+    must change the picture, and the last step must show the numbers `final()` gives (closed forms)."""
+    reference = BackwardStepper(graph(), version=version, layout=layout)
     last = len(reference.steps)
 
     def text_at(k):
@@ -91,16 +91,16 @@ def stepper(root, name, version):
     check(click("reset"), 0, "reset")
     for k in range(1, last + 1):
         check(click("step ▶"), k, f"step ▶ to step {k}")
-    _, dJ_dx = oracles.lecture_J(2.0)
-    assert_numbers(dom.readout(root), {"dJ/dx": dJ_dx, "dJ/dJ": 1.0}, f"{name} at the last step")
+    expected_last = final()
+    assert_numbers(dom.readout(root), expected_last, f"{name} at the last step")
     check(click("◀ back"), last - 1, "◀ back")
     check(lambda: dom.press(step_slider, "Home"), 0, "Home key on the step slider")
     check(lambda: dom.press(step_slider, "End"), last, "End key on the step slider")
     dom.screenshot(root, name)
     check(lambda: dom.press(step_slider, "ArrowLeft"), last - 1, "ArrowLeft on the step slider")
     return (f"steps 0–{last} (version {version}) reached by reset, step ▶, ◀ back and the Home, End and "
-            f"ArrowLeft keys: every readout equals the kernel's text and every step redraws; "
-            f"dJ/dx = {dJ_dx:.6f} at the end (closed form)")
+            f"ArrowLeft keys: every readout equals the kernel's text and every step redraws; at the end "
+            + ", ".join(f"{k} = {v:.6f}" for k, v in expected_last.items()) + " (closed form)")
 
 
 # ----------------------------------------------------------------- logistic regression θ sliders

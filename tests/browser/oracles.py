@@ -35,6 +35,34 @@ def lecture_graph():
     return bp.cos(u).named("J")
 
 
+def lecture_final():
+    """What the lecture graph's stepper shows at its last step: dJ/dx by the closed form, and the seed."""
+    return {"dJ/dx": lecture_J(2.0)[1], "dJ/dJ": 1.0}
+
+
+def module_graph_05():
+    """Notebook 05's network as a module-level graph: OneHiddenLayerNet(2, 3, seed 0, scale 1) at x = (1, −0.5), y* = 1."""
+    from backproplib import module_graph
+    net = bp.OneHiddenLayerNet(2, 3, seed=0, scale=1.0)
+    return module_graph.network_graph(net, np.array([1.0, -0.5]), 1.0).J
+
+
+def module_graph_06():
+    """Notebook 06's network as a module-level graph: TwoHiddenLayerNet(2, 4, 3, seed 0, scale 1) at x = (0.5, −1), y* = 1."""
+    from backproplib import module_graph
+    net = bp.TwoHiddenLayerNet(2, 4, 3, seed=0, scale=1.0)
+    return module_graph.network_graph(net, np.array([0.5, -1.0]), 1.0).J
+
+
+def output_error_final(net_args, x):
+    """The last step's dJ/db = ŷ − y* (y* = 1) for a sigmoid output, from the closed form σ(b) − 1 of NNFORWARD's b."""
+    def final():
+        net = (bp.OneHiddenLayerNet if len(net_args) == 2 else bp.TwoHiddenLayerNet)(*net_args, seed=0, scale=1.0)
+        b = float(net.forward(np.array(x), 1.0).b)
+        return {"dJ/dJ": 1.0, "dJ/db": 1.0 / (1.0 + math.exp(-b)) - 1.0}
+    return final
+
+
 def blobs_split(seed=0):
     """Notebook 04's data: make_blobs(n=160, noise=1.0, classes=2) split with the same seed."""
     X, y = data.make_blobs(n=160, noise=1.0, classes=2, seed=seed)

@@ -44,11 +44,15 @@ SPECS = {
                                                                     lr=0.005)),
     ],
     "05_one_hidden_layer": [
+        ("stepper", lambda root, name, problems: checks.stepper(         # the module-level graph's stepper
+            root, name, "B", oracles.module_graph_05, "chain", oracles.output_error_final((2, 3), [1.0, -0.5]))),
         ("stepper", error_flow_check("05_one_hidden_layer")),     # ErrorFlowExplorer (its step ▶: a stepper)
         ("training", lambda root, name, problems: checks.training_panel(
             root, name, problems, lr=0.5, dataset="moons", units_key="ArrowRight")),
     ],
     "06_two_hidden_layers": [
+        ("stepper", lambda root, name, problems: checks.stepper(         # the module-level graph's stepper
+            root, name, "B", oracles.module_graph_06, "chain", oracles.output_error_final((2, 4, 3), [0.5, -1.0]))),
         ("stepper", error_flow_check("06_two_hidden_layers")),     # ErrorFlowExplorer (its step ▶: a stepper)
         ("training", lambda root, name, problems: checks.training_panel(root, name, problems, lr=0.5)),
     ],
