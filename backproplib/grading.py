@@ -150,12 +150,21 @@ def graded_notebook(submission, original, scratch, nonce):
 
 # ------------------------------------------------------------------------- running one notebook
 
-def _execute_capped(nb, scratch, cell_timeout):
+def _execute_capped(nb, scratch, cell_timeout, kernel_pid_file=None):
     """Execute `nb` (in this process) with every cell's output capped at OUTPUT_CAP characters;
-    grader outputs (GRADE_MIME) are always kept.  Errors in cells do not stop the run."""
+    grader outputs (GRADE_MIME) are always kept.  Errors in cells do not stop the run.  The kernel's
+    process id goes to `kernel_pid_file` as soon as it starts, so the grader can end a kernel that
+    outlives this process (its own session, out of reach of this process group)."""
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            client = await super().async_start_new_kernel_client()
+            pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+            if kernel_pid_file and pid:
+                Path(kernel_pid_file).write_text(str(pid))
+            return client
+
         def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             if out is None or GRADE_MIME in out.get("data", {}):
@@ -179,12 +188,12 @@ def _note(text):
 
 
 def _child_main(argv):
-    """``python -m backproplib.grading _execute IN OUT SCRATCH CELL_TIMEOUT``: the separate process that
+    """``python -m backproplib.grading _execute IN OUT SCRATCH CELL_TIMEOUT KERNEL_PID_FILE``: the process that
     runs one graded notebook, so a hang can be ended by killing its process group."""
     import nbformat
 
-    source, target, scratch, cell_timeout = argv
-    nb = _execute_capped(nbformat.read(source, as_version=4), scratch, float(cell_timeout))
+    source, target, scratch, cell_timeout, kernel_pid_file = argv
+    nb = _execute_capped(nbformat.read(source, as_version=4), scratch, float(cell_timeout), kernel_pid_file)
     nbformat.write(nb, target)
     return 0
 
@@ -216,23 +225,47 @@ def _run_isolated(build, folder, timeout):
                    IPYTHONDIR=str(scratch / "home" / ".ipython"), JUPYTER_RUNTIME_DIR=str(private / "runtime"),
                    JUPYTER_PATH=os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
                                                               os.environ.get("JUPYTER_PATH")])))
+        kernel_pid_file = private / "kernel.pid"
         argv = [sys.executable, "-m", "backproplib.grading", "_execute", str(source), str(target), str(scratch),
-                str(timeout)]
-        child = subprocess.Popen(argv, env=env, cwd=scratch, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            _, err = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, 9)
-            child.communicate()
-            return None, f"timed out after {timeout:g} s"
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, 9)
+                str(timeout), str(kernel_pid_file)]
+        # stderr goes to a file, not a pipe: a kernel that outlives the child (one stuck in its own shutdown)
+        # would hold a pipe open, and reading it to the end would wait for ever.
+        with open(private / "stderr", "w+b") as err_file:
+            child = subprocess.Popen(argv, env=env, cwd=scratch, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=err_file, start_new_session=True)
+            try:
+                child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return None, f"timed out after {timeout:g} s"
+            finally:
+                if child.poll() is None:
+                    os.killpg(child.pid, 9)
+                    child.wait()
+                _end_kernel(kernel_pid_file, child.pid)
+            err_file.seek(0)
+            err = err_file.read()
         if child.returncode != 0 or not target.exists():
-            last = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
             return None, f"the notebook could not be run: {last[0][:300]}"
         return nbformat.read(target, as_version=4), None
+
+
+def _end_kernel(pid_file, parent_pid):
+    """Kill the graded notebook's kernel (and its process group) if it is still running after its parent,
+    the child process, has ended.  On Linux the process is first confirmed to be that kernel (its
+    JPY_PARENT_PID is the child's), so a recycled process id is never touched."""
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return
+    environ = Path(f"/proc/{pid}/environ")
+    try:
+        if Path("/proc/self/environ").exists() and \
+                f"JPY_PARENT_PID={parent_pid}".encode() not in environ.read_bytes().split(b"\0"):
+            return
+        os.killpg(pid, 9)
+    except OSError:                     # gone already, or not ours to signal
+        pass
 
 
 def _check_outputs(nb, check_ids, nonce):

@@ -4,6 +4,7 @@ the scratch folder written by a submission."""
 import copy
 import csv
 import json
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -149,3 +150,32 @@ def test_the_guard_cell_refuses_writes_outside_scratch_in_a_subprocess(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "refused: grading: writing" in out and (scratch / "ok.txt").exists()
     assert not (tmp_path / "no.txt").exists()
+
+
+def _sleeper(tmp_path, parent_pid):
+    """A process in a session of its own, like a kernel, claiming `parent_pid` as its JPY_PARENT_PID."""
+    import os
+    import sys
+    env = dict(os.environ, JPY_PARENT_PID=str(parent_pid))
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env=env,
+                            start_new_session=True)
+    (tmp_path / "kernel.pid").write_text(str(proc.pid))
+    return proc
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="the kernel is identified through /proc")
+def test_a_kernel_left_behind_by_its_parent_is_ended_and_nothing_else_is(tmp_path):
+    # a kernel stuck in its own shutdown once held the grader's stderr pipe open for ever: it must be ended
+    kernel = _sleeper(tmp_path, parent_pid=4242)
+    grading._end_kernel(tmp_path / "kernel.pid", 4242)
+    assert kernel.wait(timeout=10) == -9
+    # a process that is not that child's kernel (a recycled pid) is left alone
+    other = _sleeper(tmp_path, parent_pid=4343)
+    try:
+        grading._end_kernel(tmp_path / "kernel.pid", 4242)
+        with pytest.raises(subprocess.TimeoutExpired):
+            other.wait(timeout=0.5)
+    finally:
+        other.kill()
+        other.wait()
+    grading._end_kernel(tmp_path / "missing.pid", 4242)      # no pid file: nothing to do, no error
