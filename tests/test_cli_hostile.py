@@ -112,6 +112,14 @@ def test_divergence_ends_training_with_status_3_and_keeps_the_epochs(tmp_path, d
     assert "final error rate" not in out
 
 
+def as_from_a_terminal():
+    """In the child before exec: Ctrl-C as a shell leaves it for a command it starts, at its default and not
+    blocked.  A test runner may have set SIGINT to 'ignore' in its worker, and a child inherits that (once, in CI,
+    the command then trained on through the signal); a command started in the background keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
 def test_ctrl_c_exits_130_and_keeps_the_completed_epochs(tmp_path):
     rng = np.random.default_rng(1)
     train = write(tmp_path, "train.csv", [[k % 3, *rng.normal(size=20)] for k in range(3000)])
@@ -119,7 +127,7 @@ def test_ctrl_c_exits_130_and_keeps_the_completed_epochs(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "backproplib", "train", str(train), str(train),
                                 "--hidden-units", "64", "--epochs", "1000", "--lr", "0.01", "--init", "random",
                                 "--metrics", str(metrics)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
     seen = ""
     while "epoch 2:" not in seen:
         line = process.stdout.readline()
