@@ -24,6 +24,7 @@ MOVES = {
     "stepper": lambda root: root.locator("button:has-text('step ▶')").click(),
     "theta": lambda root: dom.press(dom.slider(root, "θ₁"), "ArrowRight", times=3),
     "layout": lambda root: root.locator(".widget-toggle-buttons button:has-text('numerator')").click(),
+    "depth": lambda root: dom.press(dom.slider(root, "hidden layers"), "ArrowRight"),
     "training": lambda root: other_data_set(root.locator(".widget-dropdown").filter(has_text="data set")
                                             .locator("select")),
 }
