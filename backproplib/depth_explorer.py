@@ -18,6 +18,7 @@ import numpy as np
 from . import data, depth, models, training
 from .activations import ACTIVATIONS
 from .figure_view import FigureView
+from .module_graph import symbol
 from .panels import NOT_TRAINED, choice_slider
 from .plots import LossCurves
 from .presentation import WIDGET_CLASS
@@ -29,14 +30,7 @@ SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)              # the initial weight ranges ±s
 NORM_RANGE = (1e-10, 1e5)                        # the bars' fixed log scale: every setting on one ruler
 
 
-def bar_label(name):
-    """The lecture's symbol for a weight name: 'alpha3' → 'α⁽³⁾', 'alpha' → 'α', 'beta' → 'β', 'theta' → 'θ'."""
-    sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-    for word, letter in (("alpha", "α"), ("beta", "β"), ("theta", "θ")):
-        if name.startswith(word):
-            number = name[len(word):]
-            return letter + (f"⁽{number.translate(sup)}⁾" if number else "")
-    return name
+bar_label = symbol      # a bar's label: the lecture's symbol for its weights ('alpha3' → 'α⁽³⁾', 'theta' → 'θ')
 
 
 class DepthExplorer:

@@ -34,6 +34,7 @@ from matplotlib.patches import FancyArrowPatch
 from . import presentation
 from .figure_view import FigureView
 from .models import model_from_params
+from .module_graph import symbol as param_symbol    # alpha → α, alpha1 → α⁽¹⁾, b2 → b⁽²⁾, beta0 → β₀
 from .presentation import WIDGET_CLASS
 
 __all__ = ["error_flow", "ErrorFlow", "FlowStep", "ErrorFlowExplorer", "readout_numbers"]
@@ -227,13 +228,6 @@ def edge_name(flow, r, i, k):
         symbol = param_symbol(name)
         index = tuple(n + 1 for n in index)
     return symbol + ",".join(_sub(n) for n in index) if index else symbol
-
-
-def param_symbol(name):
-    """A parameter's name as the lecture writes it: alpha → α, alpha1 → α⁽¹⁾, b2 → b⁽²⁾, beta0 → β₀."""
-    if name in ("alpha", "beta", "beta0"):
-        return {"alpha": "α", "beta": "β", "beta0": "β₀"}[name]
-    return ("α" if name.startswith("alpha") else "b") + _sup(name[-1])
 
 
 def row_symbol(flow, r):

@@ -63,6 +63,27 @@ def explorer(root, name, oracle, step=0.01):
 
 # ----------------------------------------------------------------- backward pass step by step
 
+def tour_stepper(root, name, last, move, at_last, first_step=True):
+    """The tour every stepper test takes: step ▶ to step 1 (if `first_step`), Reset, step ▶ to the last step
+    (then `at_last(its readout)`), ◀ back, the step slider's Home and End keys, and a screenshot.
+    `move(action, k, what)` does one move and checks the widget at step k afterwards."""
+    step_slider = dom.slider(root, "step")
+
+    def click(label):
+        return lambda: root.locator(f"button:has-text('{label}')").click()
+
+    if first_step:
+        move(click("step ▶"), 1, "step ▶ to step 1")
+    move(click("Reset"), 0, "Reset")
+    for k in range(1, last + 1):
+        move(click("step ▶"), k, f"step ▶ to step {k}")
+    at_last(dom.readout(root))
+    move(click("◀ back"), last - 1, "◀ back")
+    move(lambda: dom.press(step_slider, "Home"), 0, "Home key on the step slider")
+    move(lambda: dom.press(step_slider, "End"), last, "End key on the step slider")
+    dom.screenshot(root, name)
+
+
 def stepper(root, name, version, graph=oracles.lecture_graph, layout="columns", final=oracles.lecture_final):
     """Buttons (reset, step ▶ through every visit, ◀ back) and the step slider (Home, End, ArrowLeft);
     each readout must equal the kernel's text for that step (a stepper built here on `graph()`), each step
@@ -77,26 +98,16 @@ def stepper(root, name, version, graph=oracles.lecture_graph, layout="columns", 
     expected = [text_at(k) for k in range(last + 1)]
     step_slider = dom.slider(root, "step")
 
-    def click(label):
-        return lambda: root.locator(f"button:has-text('{label}')").click()
-
     def check(action, k, what):
         text, redrawn = dom.interact(root, action, f"{name}: {what}")
         assert text == expected[k], f"{name}: after {what} the readout is\n{text}\nexpected\n{expected[k]}"
         assert int(dom.slider_value(step_slider)) == k
         assert redrawn, f"{name}: the picture did not change after {what}"
 
-    if dom.readout(root) == expected[0]:            # reset must change something to be seen working
-        check(click("step ▶"), 1, "step ▶ to step 1")
-    check(click("reset"), 0, "reset")
-    for k in range(1, last + 1):
-        check(click("step ▶"), k, f"step ▶ to step {k}")
     expected_last = final()
-    assert_numbers(dom.readout(root), expected_last, f"{name} at the last step")
-    check(click("◀ back"), last - 1, "◀ back")
-    check(lambda: dom.press(step_slider, "Home"), 0, "Home key on the step slider")
-    check(lambda: dom.press(step_slider, "End"), last, "End key on the step slider")
-    dom.screenshot(root, name)
+    tour_stepper(root, name, last, check,
+                 lambda text: assert_numbers(text, expected_last, f"{name} at the last step"),
+                 first_step=dom.readout(root) == expected[0])   # reset must change something to be seen working
     check(lambda: dom.press(step_slider, "ArrowLeft"), last - 1, "ArrowLeft on the step slider")
     return (f"steps 0–{last} (version {version}) reached by reset, step ▶, ◀ back and the Home, End and "
             f"ArrowLeft keys: every readout equals the kernel's text and every step redraws; at the end "

@@ -13,6 +13,7 @@ import backproplib as bp
 from backproplib import error_flow, models
 
 from . import dom
+from .checks import tour_stepper
 from .test_voila_widgets import NOTEBOOKS, stored_widget_views
 
 # The network, example and label each notebook gives its ErrorFlowExplorer (the first widget of both).
@@ -49,9 +50,6 @@ def check_error_flow(root, name, problems, notebook):
     step_slider = dom.slider(root, "step")
     seen, delays = {}, []
 
-    def click(label):
-        return lambda: root.locator(f"button:has-text('{label}')").click()
-
     def check(action, k, what):
         started = time.perf_counter()
         text, redrawn = dom.interact(root, action, f"{name}: {what}")
@@ -62,18 +60,14 @@ def check_error_flow(root, name, problems, notebook):
         seen.update(error_flow.readout_numbers(text))
 
     assert dom.readout(root) == expected[0], f"{name} does not open at step 0: {dom.readout(root)!r}"
-    check(click("step ▶"), 1, "step ▶ to step 1")
-    check(click("Reset"), 0, "Reset")
-    for k in range(1, last + 1):
-        check(click("step ▶"), k, f"step ▶ to step {k}")
     oracle = expected_numbers(net, x, y)
-    assert set(oracle) <= set(seen), f"{name}: never shown: {sorted(set(oracle) - set(seen))}"
-    wrong = {n: (seen[n], v) for n, v in oracle.items() if abs(seen[n] - v) > SIX_DECIMALS}
-    assert not wrong, f"{name}: readout numbers (shown, NNBACKWARD) differ: {wrong}"
-    check(click("◀ back"), last - 1, "◀ back")
-    check(lambda: dom.press(step_slider, "Home"), 0, "Home key on the step slider")
-    check(lambda: dom.press(step_slider, "End"), last, "End key on the step slider")
-    dom.screenshot(root, name)
+
+    def all_shown(_text):
+        assert set(oracle) <= set(seen), f"{name}: never shown: {sorted(set(oracle) - set(seen))}"
+        wrong = {n: (seen[n], v) for n, v in oracle.items() if abs(seen[n] - v) > SIX_DECIMALS}
+        assert not wrong, f"{name}: readout numbers (shown, NNBACKWARD) differ: {wrong}"
+
+    tour_stepper(root, name, last, check, all_shown)
     return (f"steps 0–{last} by Reset, step ▶, ◀ back, Home and End: every readout is the kernel's text, every "
             f"step redraws, and all {len(oracle)} gradients and dJ/db shown equal NNBACKWARD's; click to settled "
             f"readout {min(delays):.2f}–{max(delays):.2f} s (including the 0.4 s the test waits for quiet)")

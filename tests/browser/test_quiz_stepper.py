@@ -9,7 +9,7 @@ import backproplib as bp
 from backproplib import tables
 
 from . import dom
-from .checks import assert_numbers
+from .checks import assert_numbers, tour_stepper
 
 NOTEBOOK = "02_computation_graphs"
 
@@ -63,9 +63,6 @@ def quiz_stepper(root, name):
     last = len(steps)
     step_slider = dom.slider(root, "step")
 
-    def click(label):
-        return lambda: root.locator(f"button:has-text('{label}')").click()
-
     def move(action, k, what):
         text, redrawn = dom.interact(root, action, f"{name}: {what}")
         assert_step(text, k, steps, f"{name} after {what}")
@@ -74,16 +71,9 @@ def quiz_stepper(root, name):
         return text
 
     assert_step(dom.readout(root), 0, steps, f"{name} as rendered")       # the documented start state
-    move(click("step ▶"), 1, "step ▶ to step 1")
-    move(click("Reset"), 0, "Reset")
-    for k in range(1, last + 1):
-        text = move(click("step ▶"), k, f"step ▶ to step {k}")
     dy_dx, dy_dz = quiz_derivatives(2.0, 3.0)
-    assert_numbers(text.split("\n")[-1], {"dy/dx": dy_dx, "dy/dz": dy_dz}, f"{name} at the last step")
-    move(click("◀ back"), last - 1, "◀ back")
-    move(lambda: dom.press(step_slider, "Home"), 0, "Home key on the step slider")
-    move(lambda: dom.press(step_slider, "End"), last, "End key on the step slider")
-    dom.screenshot(root, name)
+    tour_stepper(root, name, last, move, lambda text: assert_numbers(
+        text.split("\n")[-1], {"dy/dx": dy_dx, "dy/dz": dy_dz}, f"{name} at the last step"))
     return (f"steps 0–{last} reached by Reset, step ▶, ◀ back and the Home and End keys: every readout holds "
             f"tables.backward_steps' terms, totals and adjoints; dy/dx = {dy_dx:.6f}, dy/dz = {dy_dz:.6f} "
             f"at the end (closed form)")
