@@ -16,17 +16,23 @@ local derivative, written next to each other.  A value is a Python float
 (scalar graphs, fast path) or a float64 numpy array (vectorised networks).
 
 Gradient rule: ``backward`` *sets* ``.grad`` on every node of the graph to
-dy/d(node); it never adds to gradients left by an earlier call.  Calling it
-twice gives the same gradients twice.  Every node owns its gradient (no two
-nodes share one array), and a backward pass that fails leaves every
-gradient as it was before the call.
+dy/d(node) (constants excepted: their .grad stays None); it never adds to
+gradients left by an earlier call.  Calling it twice gives the same gradients
+twice.  Every node owns its gradient (no two nodes share one array), and a
+backward pass that fails leaves every gradient as it was before the call.
 
 Numeric policy, the same for Python floats and arrays: every value is a
 finite float64.  A NaN or infinite input, constant or seed is refused, and an
 operation whose result or derivative overflows to ±inf or turns into NaN
 raises a ValueError naming the operation and the values (scalars) or shapes
-(arrays) at fault.
+(arrays) at fault.  It is enforced where numbers enter (leaves, constants,
+seeds, a primitive's results) and by numpy raising on overflow, division by
+zero and NaN during array arithmetic; Python floats are checked as they go,
+since their arithmetic does not raise.  `under_numeric_policy` sets numpy's
+error state once for a whole function that builds many operations.
 """
+import contextvars
+import functools
 import itertools
 import math
 import operator
@@ -37,7 +43,8 @@ from . import functional as F
 from . import modules
 
 __all__ = [
-    "Var", "Op", "primitive", "backward", "topological_order", "constant", "contribution", "consumers",
+    "Var", "Op", "primitive", "backward", "under_numeric_policy", "topological_order", "constant",
+    "contribution", "consumers",
     "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "power",
     "sum", "mean", "transpose", "reshape", "matmul", "take",
     "softmax_cross_entropy", "sigmoid_cross_entropy",
@@ -103,7 +110,10 @@ class Var:
     __array_ufunc__ = None      # numpy defers to Var: ndarray * Var calls Var.__rmul__
 
     def __init__(self, value, name=None):
-        self.value = _as_float64(value, "Var" if name is None else f"Var {name!r}")
+        if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim and F.all_finite(value):
+            self.value = value.copy(order="K")      # the common case (parameters), decided in one line
+        else:
+            self.value = _as_float64(value, "Var" if name is None else f"Var {name!r}")
         self.grad = None
         self.op = None
         self.v1 = self.v2 = None
@@ -224,8 +234,8 @@ def _as_float64(value, operation, what="value"):
 
 
 def _shape(value):
-    """np.shape of a node's value (a float or an array), without np.shape's dispatch (the hot path)."""
-    return value.shape if type(value) is np.ndarray else np.shape(value)
+    """The shape of a node's value: an array's, or () for a Python float (the only other kind)."""
+    return value.shape if type(value) is np.ndarray else ()
 
 
 def constant(value, operation="constant"):
@@ -267,14 +277,42 @@ def _array_node(value, op, v1, v2=None, aux=None):
 _NO_AUX = object()      # an op without a fixed argument (None is a real one: sum over all axes)
 
 
-@np.errstate(over="raise", divide="raise", invalid="raise")
-def _strict(fn, *args):
+_RAISE = dict(over="raise", divide="raise", invalid="raise")
+_under_policy = contextvars.ContextVar("backproplib_engine_policy", default=False)
+
+
+@np.errstate(**_RAISE)
+def _raising(fn, *args):
     """fn(*args) with numpy's overflow, division by zero and invalid values raised as FloatingPointError.
 
-    The numeric policy for every array operation.  A decorated function rather than a `with np.errstate`
-    block, which would build a new errstate object on every call (a good part of a small op's cost).
+    A decorated function rather than a `with np.errstate` block, which would build a new errstate
+    object on every call (a good part of a small op's cost).
     """
     return fn(*args)
+
+
+def _strict(fn, *args):
+    """fn(*args) under the numeric policy: `_raising`, unless `under_numeric_policy` already set it."""
+    return fn(*args) if _under_policy.get() else _raising(fn, *args)
+
+
+def under_numeric_policy(fn):
+    """Decorate a function that builds many operations (a model's loss, a training step) to run them
+    all under one setting of the numeric policy.
+
+    Every operation already raises on overflow, division by zero and NaN by itself; inside `fn` it
+    finds the policy set and skips setting it again (about a microsecond an operation).  Numbers and
+    errors are the same with or without it.  Like numpy's errstate, it holds for the current thread
+    (or asyncio task) only.
+    """
+    @functools.wraps(fn)
+    def under_policy(*args):
+        token = _under_policy.set(True)
+        try:
+            return _raising(fn, *args)
+        finally:
+            _under_policy.reset(token)
+    return under_policy
 
 
 def _not_finite(result):
@@ -349,7 +387,7 @@ def _fit(c, shape):
     """Sum a gradient contribution over the axes that broadcasting added, back to `shape`."""
     if not shape:
         return float(np.add.reduce(c, axis=None))       # np.sum(c), without its Python wrapper
-    extra = np.ndim(c) - len(shape)
+    extra = (c.ndim if type(c) is np.ndarray else np.ndim(c)) - len(shape)
     if extra == 1 and c.shape[1:] == shape:             # a bias added to every row of a batch: one sum
         return np.add.reduce(c, axis=0)
     if extra:
@@ -497,7 +535,7 @@ SOFTMAX_CE = Op("softmax_cross_entropy", "CE(softmax({0}), y*)", None,
 
 def _sigmoid_ce_vjp(n, g):
     y, y_star = n.aux
-    return g * (y - y_star) / max(np.size(y), 1)
+    return g * (y - y_star) / (y.size if type(y) is np.ndarray else 1)      # N ≥ 1: an empty batch is refused
 
 
 SIGMOID_CE = Op("sigmoid_cross_entropy", "CE(σ({0}), y*)", None,
@@ -627,14 +665,19 @@ def take(x, index):
 def matmul(a, b):
     """u = A @ B for 1-D or 2-D arrays;  dJ/dA = (dJ/du) Bᵀ, dJ/dB = Aᵀ (dJ/du)."""
     a, b = _node_of(a, "matmul"), _node_of(b, "matmul")
-    sa, sb = a.shape, b.shape
+    av, bv = a.value, b.value
+    sa, sb = _shape(av), _shape(bv)
     if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
         raise ValueError(f"matmul: needs 1-D or 2-D arrays, got shapes {sa} and {sb}")
     inner_a, inner_b = sa[-1], sb[0]
     if inner_a != inner_b:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned "
                          f"(inner dimensions {inner_a} and {inner_b} differ)")
-    return _array_node(_matmul_forward(a.value, b.value), MATMUL, a, b)
+    try:
+        r = _strict(_matmul_forward, av, bv)
+    except FloatingPointError as err:
+        raise ValueError(f"matmul: {err} for shapes {sa} and {sb}") from None
+    return _array_node(r, MATMUL, a, b)
 
 
 def softmax_cross_entropy(a, labels):
@@ -645,9 +688,7 @@ def softmax_cross_entropy(a, labels):
     come from `functional.softmax_cross_entropy_with_probs`, the routine the hand-written
     `modules.softmax_cross_entropy_forward` uses too, so the two agree bit for bit.
     """
-    a = _node_of(a, "softmax_cross_entropy")
-    if a.value.size:
-        F.check_finite("softmax_cross_entropy", scores=a.value)
+    a = _node_of(a, "softmax_cross_entropy")       # a node's value is finite (the numeric policy)
     losses, probs, labels = F.softmax_cross_entropy_with_probs(a.value, labels, "softmax_cross_entropy")
     loss = losses if probs.ndim == 1 else F.mean(losses)
     return _node(loss, SOFTMAX_CE, a, None, (probs, labels))
@@ -661,10 +702,9 @@ def sigmoid_cross_entropy(b, y_star):
     any finite b and labels exactly 0 or 1.
     """
     b = _node_of(b, "sigmoid_cross_entropy")
-    if np.size(b.value) == 0:
+    if type(b.value) is np.ndarray and b.value.size == 0:
         raise ValueError(f"sigmoid_cross_entropy: the batch is empty (logits of shape {b.shape}); the mean "
                          "loss over no examples is undefined")
-    F.check_finite("sigmoid_cross_entropy", logits=b.value)
     y_star_arr = np.asarray(y_star, dtype=np.float64)
     loss = F.mean(F.binary_cross_entropy_with_logits(b.value, y_star_arr, "sigmoid_cross_entropy"))
     y = F.sigmoid(b.value)
@@ -715,19 +755,20 @@ def primitive(name, forward, *derivatives, fmt=None, labels=None):
                          f"got {labels!r}")
     if fmt is None:
         fmt = f"{name}({{0}})" if n_inputs == 1 else f"{name}({{0}}, {{1}})"
+    derivatives = [_finite_derivative(name, d) for d in derivatives]
     if n_inputs == 1:
         d1, = derivatives
         op = Op(name, fmt, forward, (labels[0], lambda n, g: g * d1(n.v1.value)))
 
         def apply(x):
-            return _unary(op, x)
+            return _finite_result(_unary(op, x))
     else:
         d1, d2 = derivatives
         op = Op(name, fmt, forward, (labels[0], lambda n, g: g * d1(n.v1.value, n.v2.value)),
                 (labels[1], lambda n, g: g * d2(n.v1.value, n.v2.value)))
 
         def apply(a, b):
-            return _binary(op, a, b)
+            return _finite_result(_binary(op, a, b))
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"u = {fmt.format('v1', 'v2')}, a primitive defined with engine.primitive."
     apply.op = op
@@ -735,6 +776,28 @@ def primitive(name, forward, *derivatives, fmt=None, labels=None):
 
 
 # ---------------------------------------------------------------------------- backward
+
+def _finite_derivative(name, derivative):
+    """`derivative`, raising FloatingPointError where it gives ±inf or NaN (the backward pass then names
+    the primitive): numpy may not signal it (np.where(v == 0, np.inf, 1 / v) is silent), and the chain
+    rule would carry it on unnoticed."""
+    def checked(*values):
+        d = derivative(*values)
+        if not F.all_finite(d):
+            raise FloatingPointError(f"the derivative of {name} is not finite")
+        return d
+    return checked
+
+
+def _finite_result(u):
+    """u, once its array value is checked finite: a primitive's forward may build ±inf or NaN without
+    numpy raising (np.full(shape, np.inf), say), where a built-in operation cannot."""
+    if type(u.value) is not float and not F.all_finite(u.value):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(u.value))[0])
+        raise ValueError(f"{u.op.name}: the result of shape {u.shape} holds {float(u.value[where])!r} at index "
+                         f"{where}; a primitive's forward must give finite values")
+    return u
+
 
 def topological_order(y):
     """All nodes that y depends on, each after its inputs (iterative: no recursion limit).
@@ -804,6 +867,10 @@ def _seed(y, seed):
 
 def backward(y, version="B", seed=None):
     """Reverse-mode autodiff: set node.grad = dy/d(node) for every node y depends on.
+
+    Constants (fixed numbers such as the 3 in 3x², or a batch of data) are the
+    exception: nothing is differentiated with respect to them, so their .grad
+    stays None and the work of computing it is skipped.
 
     version="B" (default): visit nodes in reverse topological order; each node u
     adds (dy/du)(du/dv_j) into the adjoint of each input v_j.
@@ -876,18 +943,18 @@ def _own(c, g):
     return c.copy() if type(c) is not float and (c is g or c.base is not None) else c
 
 
-def _check_leaf(u):
-    """Raise FloatingPointError if the gradient of a leaf (or constant) is ±inf or NaN.
+def _check_float(g):
+    """Raise FloatingPointError if g is a Python float that is ±inf or NaN.
 
-    A NaN or ±inf gradient anywhere spreads to every node below it (each local derivative multiplies
-    by a finite number, and inf·0 is NaN), so checking the leaves checks the whole graph.
+    Why this is the only check a backward pass needs: every value in the graph is finite (checked where
+    it enters: leaves, constants, seeds and primitives' results), and array arithmetic runs with numpy
+    raising on overflow, division by zero and NaN, so no array gradient can stop being finite unnoticed.
+    Python's float arithmetic does not raise (1e308 * 10 is inf), so a float gradient is checked where
+    it ends (at a leaf) and before it spreads into an array (`_owned`, `_backward_a`), where
+    multiplying by a finite number would carry an inf on without a signal.
     """
-    g = u.grad
-    if type(g) is float:
-        if g - g:
-            raise FloatingPointError(_not_finite(g))
-    elif not F.all_finite(g):
-        raise FloatingPointError("a gradient that is not finite")
+    if type(g) is float and g - g:
+        raise FloatingPointError(_not_finite(g))
 
 
 def _fitted(c, v):
@@ -909,6 +976,17 @@ def contribution(u, slot, g):
     return c if type(c) is float else _fitted(c, u.inputs[slot])
 
 
+def _owned(c, v, g):
+    """An array contribution c = (dy/du)(du/dv) made fit to add into v.grad: summed back to v's shape if
+    broadcasting stretched v, and copied if it is g itself or a view of it (add, sub, transpose and
+    reshape pass g on), so that every node owns its gradient.  `_fitted` and `_own` in one call."""
+    _check_float(g)
+    value = v.value
+    if type(value) is float or type(c) is not np.ndarray or c.shape != value.shape:
+        c = _fit(c, _shape(value))
+    return c.copy() if type(c) is not float and (c is g or c.base is not None) else c
+
+
 def _backward_b(y, order, seed):
     y.grad = seed
     u = None
@@ -917,19 +995,20 @@ def _backward_b(y, order, seed):
             g = u.grad
             v = u.v1
             if v is None:               # a leaf or a constant: nothing to pass on, but check its gradient
-                if type(g) is not float or g - g:
-                    _check_leaf(u)
+                if type(g) is float and g - g:
+                    raise FloatingPointError(_not_finite(g))
                 continue
             vjps = u.op.vjps
-            c = vjps[0](u, g)           # (dy/du)(du/dv1)
-            if type(c) is not float:
-                c = _own(_fitted(c, v), g)
-            v.grad = c if v.grad is None else v.grad + c
-            v = u.v2
-            if v is not None:
-                c = vjps[1](u, g)           # (dy/du)(du/dv2)
+            if v.op is not CONSTANT:    # nothing is differentiated with respect to a constant
+                c = vjps[0](u, g)       # (dy/du)(du/dv1)
                 if type(c) is not float:
-                    c = _own(_fitted(c, v), g)
+                    c = _owned(c, v, g)
+                v.grad = c if v.grad is None else v.grad + c
+            v = u.v2
+            if v is not None and v.op is not CONSTANT:
+                c = vjps[1](u, g)       # (dy/du)(du/dv2)
+                if type(c) is not float:
+                    c = _owned(c, v, g)
                 v.grad = c if v.grad is None else v.grad + c
     except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
         raise _backward_error(order, u, err) from None
@@ -955,14 +1034,17 @@ def _backward_a(y, order, seed):
         for v in reversed(order):
             if v is y:
                 v.grad = seed
+            elif v.op is CONSTANT:
+                continue                # nothing is differentiated with respect to a constant
             else:
                 total = None
                 for u, slot in users[v]:
+                    _check_float(u.grad)
                     c = contribution(u, slot, u.grad)
                     total = _own(c, u.grad) if total is None else total + c
                 v.grad = total
             if v.v1 is None:
                 u = v
-                _check_leaf(v)
+                _check_float(v.grad)
     except (FloatingPointError, ZeroDivisionError, OverflowError) as err:
         raise _backward_error(order, u, err) from None

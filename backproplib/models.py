@@ -436,6 +436,7 @@ class MLP:
         """(J, {name: Var}): the same J built from engine operations; J.backward() fills each Var's .grad."""
         return self.engine_loss_prepared(*self.prepare(X, y, f"{type(self).__name__}.engine_loss"))
 
+    @bp.under_numeric_policy
     def engine_loss_prepared(self, x, y):
         """`engine_loss` on input from `prepare` (checked once there, as for forward_prepared): for loops."""
         V = {n: bp.Var(p, name=n) for n, p in self.params.items()}

@@ -355,6 +355,7 @@ def digits_problem():
 
 EPOCHS = 5     # the epoch rows time a run of this many epochs and divide
 DEPTH_REPEAT = 11   # rounds for the depth × activation rows: one epoch (~50 ms) each, so more rounds steady the median
+STEP_REPEAT = 21    # rounds for the single-step rows: a step takes microseconds, so a noisy moment moves one round a lot
 
 
 def library_step(model, x, y, lr):
@@ -403,7 +404,8 @@ def section_networks(settings, use_torch):
         for n in model.param_names:
             agree(net.p[n].detach().numpy(), fresh.p[n], f"torch 2-16-16-1 {n} after one step")
         contenders.append(lambda: net.step(Xt, yt, lr))
-    t_ours, t_engine, t_numpy_step, *t_torch = per_call(contenders, settings)
+    t_ours, t_engine, t_numpy_step, *t_torch = per_call(contenders, settings,
+                                                        repeat=1 if settings.smoke else STEP_REPEAT)
     t_torch = t_torch[0] if t_torch else None
     rows.append(_network_row("SGD step, 2-16-16-1 net, 100 points (hand-written backward)", 1e6, "µs",
                              t_ours, t_numpy_step, t_torch, ratios_numpy, ratios_torch))

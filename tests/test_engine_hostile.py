@@ -177,6 +177,33 @@ def test_a_float_overflow_reaching_an_array_names_its_source(version):
     assert x.grad is None and a.grad is None
 
 
+def test_matmul_overflow_is_named_like_every_other_array_op():
+    big = bp.Var(np.full((2, 2), 1e200))
+    assert message(lambda: big @ big).startswith("matmul: overflow encountered in matmul for shapes (2, 2) and (2, 2)")
+
+
+def test_a_function_under_the_numeric_policy_gives_the_same_numbers_and_errors_and_leaves_it_unset():
+    """under_numeric_policy sets numpy's error state once for a whole function; inside it each op skips
+    its own setting.  Same numbers, same messages (not a bare FloatingPointError), nothing left behind."""
+    from backproplib import engine
+
+    def build(w, scale):
+        x = bp.Var(np.array([[0.5, -1.0], [2.0, 0.25]]), name="x")
+        return (bp.sigmoid(x @ bp.Var(w) + 1.0) * scale).sum(), x
+
+    w = np.array([[0.3, -0.2], [0.1, 0.4]])
+    (J1, x1), (J2, x2) = build(w, 2.0), engine.under_numeric_policy(build)(w, 2.0)
+    J1.backward()
+    J2.backward()
+    assert J1.value == J2.value and np.array_equal(x1.grad, x2.grad)
+    before = np.geterr()
+    for bad, op in ((lambda: build(np.full((2, 2), 1e308), 1.0), "matmul"), (lambda: build(w, 1e308), "sum")):
+        plain = message(bad)
+        assert message(lambda: engine.under_numeric_policy(bad)()) == plain
+        assert plain.startswith(f"{op}: overflow encountered"), plain
+    assert np.geterr() == before and engine._under_policy.get() is False
+
+
 # ------------------------------------------------------------------ every node owns its gradient
 
 def test_add_sub_transpose_reshape_hand_on_copies():

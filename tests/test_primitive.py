@@ -86,6 +86,21 @@ def test_a_derivative_that_is_not_finite_is_named():
         bp.primitive("log_of_negative", np.log, lambda v: 1 / v)(bp.Var(np.array([-1.0, 1.0])))
 
 
+@pytest.mark.parametrize("version", ["A", "B"])
+def test_inf_that_numpy_does_not_signal_is_refused_forward_and_backward(version):
+    """np.full(…, inf) and np.where(…, inf, …) raise no floating-point signal: the primitive's own result
+    and derivative are checked, so an inf cannot enter the graph or its gradients unnoticed."""
+    wall = bp.primitive("wall", lambda v: np.full_like(v, np.inf), lambda v: np.ones_like(v))
+    with pytest.raises(ValueError, match=r"wall: the result of shape \(2,\) holds inf at index \(0,\)"):
+        wall(bp.Var(np.zeros(2)))
+    kink = bp.primitive("kink", np.abs, lambda v: np.where(v == 0, np.inf, np.sign(v)))
+    x = bp.Var(np.array([0.0, 2.0]), name="x")
+    J = (kink(x) * 3.0).sum()
+    with pytest.raises(ValueError, match="the derivative of kink is not finite while differentiating kink"):
+        J.backward(version=version)
+    assert x.grad is None and J.grad is None
+
+
 @pytest.mark.parametrize("args, message", [
     (("", np.exp, np.exp), "name must be a non-empty string"),
     (("f", None, np.exp), "forward must be a function"),
