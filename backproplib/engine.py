@@ -110,10 +110,7 @@ class Var:
     __array_ufunc__ = None      # numpy defers to Var: ndarray * Var calls Var.__rmul__
 
     def __init__(self, value, name=None):
-        if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim and F.all_finite(value):
-            self.value = value.copy(order="K")      # the common case (parameters), decided in one line
-        else:
-            self.value = _as_float64(value, "Var" if name is None else f"Var {name!r}")
+        self.value = _as_float64(value, "Var", name=name)
         self.grad = None
         self.op = None
         self.v1 = self.v2 = None
@@ -203,34 +200,46 @@ class Var:
         return reshape(self, shape[0] if len(shape) == 1 else shape)
 
 
-def _as_float64(value, operation, what="value"):
-    """A Python float for a scalar, else a float64 array (a copy); anything else, NaN or ±inf is an error."""
+def _as_float64(value, operation, what="value", name=None):
+    """A Python float for a scalar, else a float64 array (a copy); anything else, NaN or ±inf is an error.
+
+    Messages begin with `operation`, followed by `name` if given (a Var's: "Var 'x'"), built only then.
+    """
     if type(value) is float:
         if value - value:               # inf - inf and nan - nan are nan: not finite
-            raise ValueError(f"{operation}: the {what} {value!r} is not a finite number; every value "
-                             "must be finite")
+            raise ValueError(f"{_label(operation, name)}: the {what} {value!r} is not a finite number; every "
+                             "value must be finite")
         return value
     if type(value) is int:
         try:
             return float(value)
         except OverflowError:
-            raise ValueError(f"{operation}: the {what} {value} is too large for float64") from None
+            raise ValueError(f"{_label(operation, name)}: the {what} {value} is too large for float64") from None
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim:
         arr = value.copy(order="K")     # the common case (parameters, data): straight to the finiteness check
     else:
         if isinstance(value, Var):
-            raise TypeError(f"{operation}: got a Var where a number or an array was expected")
+            raise TypeError(f"{_label(operation, name)}: got a Var where a number or an array was expected")
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{operation}: values must be real numbers, got dtype {arr.dtype}")
+            raise TypeError(f"{_label(operation, name)}: values must be real numbers, got dtype {arr.dtype}")
         if arr.ndim == 0:
-            return _as_float64(float(arr), operation, what)
+            return _as_float64(float(arr), operation, what, name)
         arr = np.array(arr, dtype=np.float64)
+    _refuse_non_finite(arr, operation, what, name)
+    return arr
+
+
+def _label(operation, name):
+    return operation if name is None else f"{operation} {name!r}"
+
+
+def _refuse_non_finite(arr, operation, what, name=None):
+    """Raise ValueError naming the operation, the shape and the first entry of the array `arr` that is ±inf or NaN."""
     if not F.all_finite(arr):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValueError(f"{operation}: the {what} of shape {arr.shape} holds {float(arr[where])!r} at index "
-                         f"{where}; every value must be finite")
-    return arr
+        raise ValueError(f"{_label(operation, name)}: the {what} of shape {arr.shape} holds "
+                         f"{float(arr[where])!r} at index {where}; every value must be finite")
 
 
 def _shape(value):
@@ -792,10 +801,8 @@ def _finite_derivative(name, derivative):
 def _finite_result(u):
     """u, once its array value is checked finite: a primitive's forward may build ±inf or NaN without
     numpy raising (np.full(shape, np.inf), say), where a built-in operation cannot."""
-    if type(u.value) is not float and not F.all_finite(u.value):
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(u.value))[0])
-        raise ValueError(f"{u.op.name}: the result of shape {u.shape} holds {float(u.value[where])!r} at index "
-                         f"{where}; a primitive's forward must give finite values")
+    if type(u.value) is not float:
+        _refuse_non_finite(u.value, u.op.name, "result")
     return u
 
 
@@ -979,12 +986,9 @@ def contribution(u, slot, g):
 def _owned(c, v, g):
     """An array contribution c = (dy/du)(du/dv) made fit to add into v.grad: summed back to v's shape if
     broadcasting stretched v, and copied if it is g itself or a view of it (add, sub, transpose and
-    reshape pass g on), so that every node owns its gradient.  `_fitted` and `_own` in one call."""
+    reshape pass g on), so that every node owns its gradient; a float g is checked first (`_check_float`)."""
     _check_float(g)
-    value = v.value
-    if type(value) is float or type(c) is not np.ndarray or c.shape != value.shape:
-        c = _fit(c, _shape(value))
-    return c.copy() if type(c) is not float and (c is g or c.base is not None) else c
+    return _own(_fitted(c, v), g)
 
 
 def _backward_b(y, order, seed):
@@ -995,7 +999,7 @@ def _backward_b(y, order, seed):
             g = u.grad
             v = u.v1
             if v is None:               # a leaf or a constant: nothing to pass on, but check its gradient
-                if type(g) is float and g - g:
+                if type(g) is float and g - g:      # `_check_float`, inline: the scalar hot path
                     raise FloatingPointError(_not_finite(g))
                 continue
             vjps = u.op.vjps

@@ -355,7 +355,7 @@ def digits_problem():
 
 EPOCHS = 5     # the epoch rows time a run of this many epochs and divide
 DEPTH_REPEAT = 11   # rounds for the depth × activation rows: one epoch (~50 ms) each, so more rounds steady the median
-STEP_REPEAT = 21    # rounds for the single-step rows: a step takes microseconds, so a noisy moment moves one round a lot
+STEP_REPEAT = 21    # rounds for the single-step rows: a step takes microseconds, so a noisy moment sways a round
 
 
 def library_step(model, x, y, lr):
@@ -405,7 +405,7 @@ def section_networks(settings, use_torch):
             agree(net.p[n].detach().numpy(), fresh.p[n], f"torch 2-16-16-1 {n} after one step")
         contenders.append(lambda: net.step(Xt, yt, lr))
     t_ours, t_engine, t_numpy_step, *t_torch = per_call(contenders, settings,
-                                                        repeat=1 if settings.smoke else STEP_REPEAT)
+                                                        repeat=STEP_REPEAT if not settings.smoke else None)
     t_torch = t_torch[0] if t_torch else None
     rows.append(_network_row("SGD step, 2-16-16-1 net, 100 points (hand-written backward)", 1e6, "µs",
                              t_ours, t_numpy_step, t_torch, ratios_numpy, ratios_torch))
